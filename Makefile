@@ -1,0 +1,44 @@
+# Dépêche: `make chat` to talk to the corpus, `make test` to run every test.
+# Both set up .venv on first use (a fresh machine needs nothing else).
+
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# llama-cpp-python compiles from source: use every core.
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: help install chat index status test test-unit lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the pinned requirements
+
+index: $(STAMP)  ## (re)build the index from seeds/
+	$(PY) -m index build
+
+status: $(STAMP)  ## describe the index
+	$(PY) -m index status
+
+chat: $(STAMP)  ## build the index if there is none, then serve the chat on http://127.0.0.1:7860
+	$(PY) -m index build --if-missing
+	$(PY) -m ui
+
+test: $(STAMP)  ## run the whole test suite (unit and integration, real models)
+	$(PY) -m pytest
+
+test-unit: $(STAMP)  ## only the fast tests, with fakes
+	$(PY) -m pytest -m "not integration"
+
+lint: $(STAMP)  ## ruff
+	$(PY) -m ruff check .
+
+clean:  ## remove .venv and the model cache (never data/: it holds your index)
+	rm -rf $(VENV) .cache .pytest_cache
