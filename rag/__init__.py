@@ -1,0 +1,1 @@
+"""Dépêche: answer French questions about news articles, citing the passages used."""

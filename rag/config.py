@@ -1,0 +1,91 @@
+"""Settings, read once from the environment and passed down explicitly.
+
+Every knob a user may turn lives here, with its environment variable:
+
+- ``DEPECHE_HOME``: the data folder (index, store); default ``data/`` in the checkout.
+- ``DEPECHE_CACHE``: where models are assembled on first use; default ``.cache/`` in the checkout.
+- ``DEPECHE_EMBED_MODEL``: a sentence-transformers model name or folder.
+- ``DEPECHE_LLM``: a GGUF file; default: Gemma 3 270M from its PyPI package.
+- ``DEPECHE_CHUNK_SIZE`` / ``DEPECHE_CHUNK_OVERLAP``: chunking, in characters.
+- ``DEPECHE_TOP_K``: how many passages the generator is shown.
+- ``DEPECHE_THREADS``: llama.cpp threads (default: every core).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def _int_env(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} n'est pas un nombre entier.") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={value} doit valoir au moins {minimum}.")
+    return value
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    size: int = 1000
+    overlap: int = 150
+
+    def __post_init__(self) -> None:
+        if self.size < 50:
+            raise ConfigError(f"Taille de passage {self.size} trop petite (minimum 50 caractères).")
+        if not 0 <= self.overlap < self.size:
+            raise ConfigError(
+                f"Chevauchement {self.overlap} hors de [0, {self.size}[ (taille de passage)."
+            )
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = PROJECT_ROOT / "data"
+    cache: Path = PROJECT_ROOT / ".cache"
+    embed_model: str = DEFAULT_EMBED_MODEL
+    llm_path: Path | None = None
+    chunks: ChunkSettings = field(default_factory=ChunkSettings)
+    top_k: int = 3
+    threads: int = os.cpu_count() or 1
+    context_tokens: int = 4096
+    max_answer_tokens: int = 200
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def seeds_dir(self) -> Path:
+        return PROJECT_ROOT / "seeds"
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        llm = env.get("DEPECHE_LLM", "").strip()
+        return cls(
+            home=Path(env.get("DEPECHE_HOME") or PROJECT_ROOT / "data").expanduser().resolve(),
+            cache=Path(env.get("DEPECHE_CACHE") or PROJECT_ROOT / ".cache").expanduser().resolve(),
+            embed_model=env.get("DEPECHE_EMBED_MODEL", "").strip() or DEFAULT_EMBED_MODEL,
+            llm_path=Path(llm).expanduser().resolve() if llm else None,
+            chunks=ChunkSettings(
+                size=_int_env("DEPECHE_CHUNK_SIZE", 1000, minimum=1),
+                overlap=_int_env("DEPECHE_CHUNK_OVERLAP", 150),
+            ),
+            top_k=_int_env("DEPECHE_TOP_K", 3, minimum=1),
+            threads=_int_env("DEPECHE_THREADS", os.cpu_count() or 1, minimum=1),
+        )

@@ -1,0 +1,55 @@
+"""Errors a user can cause, each with a one-line French message that says what to do.
+
+Entry points (CLI, chat) catch :class:`DepecheError` and show ``str(error)``
+without a traceback; anything else is a bug.
+"""
+
+
+class DepecheError(Exception):
+    """Base class: the message is meant for the user, in one line."""
+
+
+class ConfigError(DepecheError):
+    """A setting in the environment is invalid."""
+
+
+class EmptyQuestionError(DepecheError):
+    def __init__(self) -> None:
+        super().__init__("La question est vide : écrivez une question.")
+
+
+class QuestionTooLongError(DepecheError):
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(
+            f"La question est trop longue ({length} caractères, maximum {limit}) : raccourcissez-la."
+        )
+
+
+class IndexMissingError(DepecheError):
+    def __init__(self, where: object) -> None:
+        super().__init__(f"Aucun index dans {where} : lancez d'abord `python -m index build`.")
+
+
+class IndexCorruptedError(DepecheError):
+    def __init__(self, where: object, why: str) -> None:
+        super().__init__(
+            f"L'index dans {where} est endommagé ({why}) : "
+            "reconstruisez-le avec `python -m index build`."
+        )
+
+
+class ModelMismatchError(DepecheError):
+    def __init__(self, built_with: str, current: str) -> None:
+        super().__init__(
+            f"L'index a été construit avec le modèle d'embedding {built_with}, "
+            f"mais le modèle configuré est {current} : "
+            "reconstruisez-le avec `python -m index build`."
+        )
+
+
+class DocumentError(DepecheError):
+    """A source file could not be read or parsed; the message names the file."""
+
+
+class ModelLoadError(DepecheError):
+    """A model could not be found, assembled or loaded."""
