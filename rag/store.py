@@ -1,0 +1,269 @@
+"""The index on disk: a FAISS vector index beside an SQLite database.
+
+``<dir>/store.sqlite`` holds documents (metadata and body), chunks (text and character
+offsets in the body) and the settings that built the index; ``<dir>/vectors.faiss``
+holds one normalized vector per chunk under the chunk's SQLite id, in an
+``IndexIDMap2`` over an inner-product index, so chunks can be removed by id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from rag.chunking import Chunk
+from rag.documents import Document
+from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+DB_NAME = "store.sqlite"
+VECTORS_NAME = "vectors.faiss"
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    date TEXT,
+    source TEXT NOT NULL,
+    rubric TEXT,
+    sha256 TEXT NOT NULL,
+    body TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE chunks (
+    chunk_id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX chunks_by_doc ON chunks(doc_id);
+"""
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What built the index; a different embedding model cannot search it."""
+
+    embed_model: str
+    dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    schema_version: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk as retrieved, with what a reader needs to cite it."""
+
+    chunk_id: int
+    doc_id: str
+    title: str
+    date: str | None
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    doc_id: str
+    title: str
+    date: str | None
+    source: str
+    chunks: int
+
+
+def index_exists(directory: Path) -> bool:
+    return (directory / DB_NAME).is_file()
+
+
+class IndexStore:
+    """Documents, chunks and vectors of one index folder. Thread-safe for the chat's readers."""
+
+    def __init__(self, directory: Path, connection: sqlite3.Connection, vectors: faiss.Index, info: IndexInfo):
+        self.directory = directory
+        self.info = info
+        self._db = connection
+        self._vectors = vectors
+        self._lock = threading.RLock()
+
+    # -- opening -------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, directory: Path, info: IndexInfo) -> IndexStore:
+        """A new, empty index in ``directory`` (which must not hold one)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        if index_exists(directory):
+            raise FileExistsError(f"an index already exists in {directory}")
+        db = _connect(directory / DB_NAME)
+        with db:
+            db.executescript(_SCHEMA)
+            meta = {k: json.dumps(v) for k, v in asdict(info).items()}
+            meta["created_at"] = json.dumps(_now())
+            db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(info.dimension))
+        store = cls(directory, db, vectors, info)
+        store.save()
+        return store
+
+    @classmethod
+    def open(cls, directory: Path, *, embed_model: str | None = None) -> IndexStore:
+        """Open an index, checking it is whole and was built by ``embed_model`` (if given)."""
+        db_path, vectors_path = directory / DB_NAME, directory / VECTORS_NAME
+        if not db_path.is_file():
+            raise IndexMissingError(directory)
+        try:
+            db = _connect(db_path)
+            meta = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM meta")}
+            info = IndexInfo(**{k: meta[k] for k in IndexInfo.__dataclass_fields__})
+            chunk_count = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        except (sqlite3.DatabaseError, KeyError, TypeError, ValueError) as error:
+            raise IndexCorruptedError(directory, f"base SQLite illisible : {error}") from None
+        if info.schema_version != SCHEMA_VERSION:
+            raise IndexCorruptedError(directory, f"format {info.schema_version}, attendu {SCHEMA_VERSION}")
+        if embed_model is not None and embed_model != info.embed_model:
+            raise ModelMismatchError(info.embed_model, embed_model)
+        if not vectors_path.is_file():
+            raise IndexCorruptedError(directory, f"{VECTORS_NAME} manquant")
+        try:
+            vectors = faiss.read_index(str(vectors_path))
+        except RuntimeError as error:
+            raise IndexCorruptedError(directory, f"{VECTORS_NAME} illisible : {str(error).splitlines()[0]}") from None
+        if vectors.d != info.dimension:
+            raise IndexCorruptedError(directory, f"vecteurs de dimension {vectors.d}, attendu {info.dimension}")
+        if vectors.ntotal != chunk_count:
+            raise IndexCorruptedError(
+                directory, f"{vectors.ntotal} vecteurs pour {chunk_count} passages"
+            )
+        return cls(directory, db, vectors, info)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- writing -------------------------------------------------------------------
+
+    def add_document(self, document: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> list[int]:
+        """Stage a document, its chunks and their vectors (one row per chunk); return chunk ids.
+
+        Nothing reaches the disk before :meth:`save`; on error the staged rows are rolled back.
+        """
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (document.doc_id, document.title, document.date, document.source,
+                     document.rubric, document.sha256, document.body, _now()),
+                )
+                ids = [
+                    self._db.execute(
+                        "INSERT INTO chunks (doc_id, position, start, end, text) VALUES (?, ?, ?, ?, ?)",
+                        (c.doc_id, c.position, c.start, c.end, c.text),
+                    ).lastrowid
+                    for c in chunks
+                ]
+            except sqlite3.Error:
+                self._db.rollback()
+                raise
+            if ids:
+                self._vectors.add_with_ids(
+                    np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+                )
+        return ids
+
+    def remove_document(self, doc_id: str) -> int:
+        """Stage the removal of a document with its chunks and vectors; return its chunk count."""
+        with self._lock:
+            ids = [row[0] for row in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
+            self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            if ids:
+                self._vectors.remove_ids(np.asarray(ids, dtype=np.int64))
+        return len(ids)
+
+    def save(self) -> None:
+        """Write the vectors (atomically, via a temporary file) and commit the database."""
+        with self._lock:
+            final = self.directory / VECTORS_NAME
+            temporary = final.with_suffix(".faiss.tmp")
+            faiss.write_index(self._vectors, str(temporary))
+            os.replace(temporary, final)
+            self._db.commit()
+
+    # -- reading -------------------------------------------------------------------
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` chunk ids nearest ``query`` (a normalized vector), best first, with scores."""
+        with self._lock:
+            if self._vectors.ntotal == 0:
+                return []
+            scores, ids = self._vectors.search(
+                np.asarray(query, dtype=np.float32).reshape(1, -1), min(k, self._vectors.ntotal)
+            )
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def passages(self, scored_ids: Sequence[tuple[int, float]]) -> list[Passage]:
+        """Passages for ``(chunk_id, score)`` pairs, in the order given."""
+        if not scored_ids:
+            return []
+        ids = [i for i, _ in scored_ids]
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.chunk_id, c.doc_id, d.title, d.date, d.source, c.start, c.end, c.text "
+                f"FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id IN ({','.join('?' * len(ids))})",
+                ids,
+            ).fetchall()
+        by_id = {row[0]: row for row in rows}
+        return [Passage(*by_id[i], score=s) for i, s in scored_ids if i in by_id]
+
+    def document(self, doc_id: str) -> Document | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT doc_id, title, date, source, body, sha256, rubric FROM documents WHERE doc_id = ?",
+                (doc_id,),
+            ).fetchone()
+        return Document(*row) if row else None
+
+    def documents(self) -> list[DocumentSummary]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT d.doc_id, d.title, d.date, d.source, COUNT(c.chunk_id) FROM documents d "
+                "LEFT JOIN chunks c USING (doc_id) GROUP BY d.doc_id ORDER BY d.date DESC, d.doc_id"
+            ).fetchall()
+        return [DocumentSummary(*row) for row in rows]
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks)."""
+        with self._lock:
+            documents = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            return documents, int(self._vectors.ntotal)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False)
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA journal_mode = WAL")
+    return db
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,128 @@
+import numpy as np
+import pytest
+
+from index.build import build_index
+from rag.chunking import chunk_document
+from rag.config import ChunkSettings
+from rag.documents import load_documents
+from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError
+from rag.store import VECTORS_NAME, IndexInfo, IndexStore
+from tests.conftest import SEEDS
+from tests.fakes import FakeEmbedder
+
+SETTINGS = ChunkSettings(size=400, overlap=60)
+
+
+def make_store(tmp_path, embedder):
+    info = IndexInfo(embed_model=embedder.name, dimension=embedder.dimension, chunk_size=400, chunk_overlap=60)
+    store = IndexStore.create(tmp_path / "index", info)
+    documents, _ = load_documents([SEEDS])
+    for doc in documents:
+        chunks = chunk_document(doc, SETTINGS)
+        store.add_document(doc, chunks, embedder.embed_passages([c.text for c in chunks]))
+    store.save()
+    return store, documents
+
+
+def test_round_trip(tmp_path, fake_embedder):
+    store, documents = make_store(tmp_path, fake_embedder)
+    expected_chunks = sum(len(chunk_document(d, SETTINGS)) for d in documents)
+    store.close()
+
+    reopened = IndexStore.open(tmp_path / "index", embed_model=fake_embedder.name)
+    assert reopened.counts() == (2, expected_chunks)
+    assert reopened.info.chunk_size == 400
+    for doc in documents:
+        assert reopened.document(doc.doc_id) == doc
+    summaries = {s.doc_id: s for s in reopened.documents()}
+    assert summaries["2025-03-27-openai-munich"].date == "2025-03-27"
+
+    # Searching with a chunk's own vector finds that chunk first, with its metadata.
+    munich = documents[1] if documents[1].doc_id.endswith("munich") else documents[0]
+    chunk = chunk_document(munich, SETTINGS)[2]
+    hits = reopened.search(fake_embedder.embed_passages([chunk.text])[0], k=3)
+    passage = reopened.passages(hits)[0]
+    assert (passage.doc_id, passage.text, passage.start) == (munich.doc_id, chunk.text, chunk.start)
+    assert passage.title == munich.title
+    assert munich.body[passage.start : passage.end] == passage.text
+    assert hits[0][1] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_removal_by_id(tmp_path, fake_embedder):
+    store, documents = make_store(tmp_path, fake_embedder)
+    _, before = store.counts()
+    removed = store.remove_document("2024-10-openai-paris")
+    store.save()
+    store.close()
+
+    reopened = IndexStore.open(tmp_path / "index")
+    assert reopened.counts() == (1, before - removed)
+    assert removed > 0
+    assert reopened.document("2024-10-openai-paris") is None
+    # No search can return a chunk of the removed document any more.
+    paris = next(d for d in documents if d.doc_id == "2024-10-openai-paris")
+    hits = reopened.search(fake_embedder.embed_query(paris.body[:300]), k=50)
+    assert {p.doc_id for p in reopened.passages(hits)} == {"2025-03-27-openai-munich"}
+
+
+def test_model_mismatch_is_a_clear_error(tmp_path, fake_embedder):
+    store, _ = make_store(tmp_path, fake_embedder)
+    store.close()
+    with pytest.raises(ModelMismatchError, match="python -m index build") as error:
+        IndexStore.open(tmp_path / "index", embed_model="intfloat/multilingual-e5-small")
+    assert "fake-embedder" in str(error.value)
+
+
+def test_missing_index(tmp_path):
+    with pytest.raises(IndexMissingError, match="python -m index build"):
+        IndexStore.open(tmp_path / "nowhere")
+
+
+def test_corrupted_vectors_file(tmp_path, fake_embedder):
+    store, _ = make_store(tmp_path, fake_embedder)
+    store.close()
+    (tmp_path / "index" / VECTORS_NAME).write_bytes(b"not a faiss index")
+    with pytest.raises(IndexCorruptedError, match="python -m index build"):
+        IndexStore.open(tmp_path / "index")
+
+
+def test_vectors_out_of_step_with_the_database(tmp_path, fake_embedder):
+    store, _ = make_store(tmp_path, fake_embedder)
+    store.remove_document("2024-10-openai-paris")
+    store._vectors.add_with_ids(np.zeros((1, fake_embedder.dimension), np.float32), np.array([999]))
+    store.save()
+    store.remove_document("2025-03-27-openai-munich")  # staged, never saved
+    store.close()
+    with pytest.raises(IndexCorruptedError, match="vecteurs"):
+        IndexStore.open(tmp_path / "index")
+
+
+def test_build_index_reports_and_swaps_in(settings, fake_embedder, tmp_path):
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "bad.txt").write_bytes(b"\xff\xfe")
+    (extra / "ajout.txt").write_text("Un titre\n\nLyon inaugure une ligne de tramway.", encoding="utf-8")
+
+    report = build_index(settings, [SEEDS, extra], fake_embedder, progress=False)
+    assert report.documents == 3
+    assert len(report.skipped) == 1 and "bad.txt" in report.skipped[0]
+
+    # A second build replaces the first; no staging folder is left behind.
+    report2 = build_index(settings, [SEEDS], fake_embedder, progress=False)
+    store = IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
+    assert store.counts() == (2, report2.chunks)
+    assert sorted(p.name for p in settings.home.iterdir()) == ["index"]
+
+
+def test_failed_build_keeps_the_previous_index(settings, fake_embedder):
+    build_index(settings, [SEEDS], fake_embedder, progress=False)
+
+    class BrokenEmbedder(FakeEmbedder):
+        def embed_passages(self, texts):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        build_index(settings, [SEEDS], BrokenEmbedder(), progress=False)
+    store = IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
+    assert store.counts()[0] == 2
+    assert sorted(p.name for p in settings.home.iterdir()) == ["index"]
