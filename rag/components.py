@@ -1,0 +1,39 @@
+"""Build the real components from :class:`~rag.config.Settings`.
+
+The pipeline itself takes its parts as arguments; this is the one place that knows
+which concrete models and store the product uses, for the CLIs and the chat.
+"""
+
+from __future__ import annotations
+
+from rag.config import Settings
+from rag.embedding import SentenceTransformerEmbedder
+from rag.generation import LlamaGenerator
+from rag.models import resolve_gguf
+from rag.pipeline import Pipeline
+from rag.retrieval import DenseRetriever
+from rag.store import IndexStore
+
+
+def load_embedder(settings: Settings, *, show_progress: bool = False) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(settings.embed_model, show_progress=show_progress)
+
+
+def load_generator(settings: Settings) -> LlamaGenerator:
+    return LlamaGenerator(
+        resolve_gguf(settings.llm_path, settings.cache),
+        threads=settings.threads,
+        context_tokens=settings.context_tokens,
+        max_tokens=settings.max_answer_tokens,
+    )
+
+
+def open_store(settings: Settings) -> IndexStore:
+    """The index, checked against the configured embedding model (before loading it)."""
+    return IndexStore.open(settings.index_dir, embed_model=settings.embed_model)
+
+
+def build_pipeline(settings: Settings) -> Pipeline:
+    store = open_store(settings)  # fails fast, before any model loads
+    retriever = DenseRetriever(store, load_embedder(settings))
+    return Pipeline(retriever, load_generator(settings), top_k=settings.top_k)

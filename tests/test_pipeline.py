@@ -1,0 +1,79 @@
+import pytest
+
+from index.build import build_index
+from rag.errors import EmptyQuestionError, QuestionTooLongError
+from rag.pipeline import Pipeline
+from rag.prompting import REFUSAL
+from rag.retrieval import DenseRetriever
+from rag.store import IndexInfo, IndexStore
+from tests.conftest import SEEDS
+from tests.fakes import FakeGenerator
+
+QUESTION = "Dans quelle ville OpenAI va-t-elle ouvrir un bureau en Allemagne ?"
+
+
+@pytest.fixture
+def store(settings, fake_embedder):
+    build_index(settings, [SEEDS], fake_embedder, progress=False)
+    return IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
+
+
+def make_pipeline(store, embedder, pieces=("Munich", ".")):
+    return Pipeline(DenseRetriever(store, embedder), FakeGenerator(pieces), top_k=3)
+
+
+def test_answer_streams_and_cites_a_shown_passage(store, fake_embedder):
+    pipeline = make_pipeline(store, fake_embedder, pieces=(" Hubert", " Aiwanger", "."))
+    stream = pipeline.ask("Quel ministre bavarois de l'Économie a salué l'arrivée d'OpenAI ?")
+    pieces = list(stream)
+    answer = stream.answer
+    assert "".join(pieces) == answer.text
+    assert answer.text.startswith("Hubert Aiwanger [")
+    assert len(answer.passages) == 3
+    assert answer.citations and all(1 <= n <= 3 for n in answer.citations)
+    assert "Aiwanger" in answer.cited_passages[0].text
+    assert not answer.refused
+    assert answer.first_token_s is not None and answer.total_s >= answer.first_token_s
+
+
+def test_prompt_numbers_the_passages_and_holds_the_question(store, fake_embedder):
+    pipeline = make_pipeline(store, fake_embedder)
+    answer = pipeline.answer(QUESTION)
+    prompt = pipeline.generator.prompts[0]
+    for number, passage in enumerate(answer.passages, start=1):
+        assert f"[{number}] {passage.title}" in prompt.text
+        assert passage.text in prompt.text
+    assert prompt.text.rstrip().endswith("Réponse :")
+    assert QUESTION in prompt.text and QUESTION in prompt.messages[-1]["content"]
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_empty_question_never_reaches_the_model(store, fake_embedder, question):
+    pipeline = make_pipeline(store, fake_embedder)
+    calls = fake_embedder.calls
+    with pytest.raises(EmptyQuestionError):
+        pipeline.ask(question)
+    assert pipeline.generator.prompts == [] and fake_embedder.calls == calls
+
+
+def test_huge_question_is_refused(store, fake_embedder):
+    with pytest.raises(QuestionTooLongError):
+        make_pipeline(store, fake_embedder).ask("pourquoi " * 1000)
+
+
+def test_empty_corpus_answers_with_the_refusal(settings, fake_embedder):
+    info = IndexInfo(fake_embedder.name, fake_embedder.dimension, 400, 60)
+    store = IndexStore.create(settings.index_dir, info)
+    pipeline = make_pipeline(store, fake_embedder)
+    answer = pipeline.answer(QUESTION)
+    assert answer.text == REFUSAL and answer.refused and pipeline.generator.prompts == []
+
+
+def test_refusal_gets_no_citation(store, fake_embedder):
+    answer = make_pipeline(store, fake_embedder, pieces=(REFUSAL,)).answer("Quel temps fait-il à Tokyo ?")
+    assert answer.refused and answer.citations == []
+
+
+def test_silent_model_gives_the_refusal(store, fake_embedder):
+    answer = make_pipeline(store, fake_embedder, pieces=()).answer(QUESTION)
+    assert answer.text == REFUSAL and answer.refused
