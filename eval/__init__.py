@@ -1,0 +1,1 @@
+"""Evaluation against gold Q&A pairs (``python -m eval``): to come with its issue."""
