@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _PARTIAL_MARKER = re.compile(r"\[[\d,;\s]*")
 _TERMINATORS = ".!?…"
-_CLOSERS = "»\"”)’"
+_CLOSERS = '»"”)’'
 _WORD = re.compile(r"\w+")
 # Words that say nothing about which passage a sentence comes from.
 STOPWORDS = frozenset(

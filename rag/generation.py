@@ -28,6 +28,36 @@ class Generator(Protocol):
         ...
 
 
+def _route_llama_logs() -> None:
+    """Send llama.cpp's own log lines to Python logging (errors shown, the rest hidden).
+
+    llama-cpp-python prints some notices to stderr even with ``verbose=False``.
+    """
+    import ctypes
+
+    import llama_cpp
+
+    global _llama_log_callback
+    if _llama_log_callback is not None:
+        return
+
+    @llama_cpp.llama_log_callback
+    def forward(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        message = text.decode("utf-8", errors="replace").rstrip()
+        if message:
+            llama_log.log(_LLAMA_LEVELS.get(level, logging.DEBUG), "%s", message)
+
+    _llama_log_callback = forward  # keep a reference: C holds only a pointer
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
+
+
+llama_log = logging.getLogger("rag.llama_cpp")
+# ggml_log_level: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5. llama.cpp's warnings
+# are notices for developers (cache layout, context size), so they go to INFO.
+_LLAMA_LEVELS = {3: logging.INFO, 4: logging.ERROR}
+_llama_log_callback = None
+
+
 class LlamaGenerator:
     def __init__(
         self,
@@ -40,6 +70,7 @@ class LlamaGenerator:
     ) -> None:
         from llama_cpp import Llama
 
+        _route_llama_logs()
         try:
             self.llm = Llama(
                 model_path=str(model_path),

@@ -87,7 +87,8 @@ class Pipeline:
             yield REFUSAL
             stream.answer = Answer(question, REFUSAL, [], [], True, None, time.perf_counter() - started)
             return
-        attribute = lexical_attributor([p.text for p in passages])
+        # The model sees each passage's title and date too (rag.prompting), and may answer from them.
+        attribute = lexical_attributor([f"{p.title} {p.date or ''} {p.text}" for p in passages])
         citations = CitationStream(len(passages), lambda s: None if REFUSAL[:20] in s else attribute(s))
         first_token_s, chunks = None, 0
         for piece in self.generator.stream(build_prompt(question, passages)):

@@ -23,15 +23,18 @@ INSTRUCTIONS = (
 # One worked example teaches a base model the format: short answer, then its marker.
 _EXAMPLE = (
     "Extraits :\n"
-    "[1] Tramway : la ligne T10 est ouverte (2024-06-15)\n"
-    "La métropole de Lyon a inauguré samedi la ligne de tramway T10, qui relie Gerland à Vénissieux.\n"
-    "[2] Festival de jazz de Vienne (2024-07-01)\n"
-    "Le festival attend 200 000 spectateurs au théâtre antique cet été.\n\n"
+    "[1] Tramway : la ligne T10 est ouverte\n"
+    "Article du 2024-06-15. La métropole de Lyon a inauguré samedi la ligne de tramway T10, "
+    "qui relie Gerland à Vénissieux.\n"
+    "[2] Festival de jazz de Vienne\n"
+    "Article du 2024-07-01. Le festival attend 200 000 spectateurs au théâtre antique cet été.\n\n"
     "Question : Quelle ville la ligne T10 relie-t-elle à Gerland ?\n"
     "Réponse : La ligne T10 relie Gerland à Vénissieux [1].\n\n"
+    "Question : Combien a coûté la ligne T10 ?\n"
+    f"Réponse : {REFUSAL}\n\n"
 )
 
-STOP_SEQUENCES = ["\n\n", "\nQuestion", "\nExtraits", "Question :"]
+STOP_SEQUENCES = ["\n", "Question :", "Extraits :"]  # one paragraph, then stop
 
 
 @dataclass(frozen=True)
@@ -46,19 +49,14 @@ class Prompt:
 def format_passages(passages: Sequence[Passage]) -> str:
     blocks = []
     for number, passage in enumerate(passages, start=1):
-        heading = passage.title + (f" ({passage.date})" if passage.date else "")
-        blocks.append(f"[{number}] {heading}\n{passage.text.strip()}")
+        dated = f"Article du {passage.date}. " if passage.date else ""
+        blocks.append(f"[{number}] {passage.title}\n{dated}{passage.text.strip()}")
     return "\n".join(blocks)
 
 
 def build_prompt(question: str, passages: Sequence[Passage]) -> Prompt:
     extracts = format_passages(passages)
-    text = (
-        f"{INSTRUCTIONS}\n\n{_EXAMPLE}"
-        f"Extraits :\n{extracts}\n\n"
-        f"Question : {question}\n"
-        "Réponse :"
-    )
+    text = f"{INSTRUCTIONS}\n\n{_EXAMPLE}Extraits :\n{extracts}\n\nQuestion : {question}\nRéponse :"
     messages = [
         {"role": "system", "content": INSTRUCTIONS},
         {"role": "user", "content": f"Extraits :\n{extracts}\n\nQuestion : {question}"},
