@@ -38,16 +38,14 @@ def _int_env(name: str, default: int, minimum: int = 0) -> int:
 
 @dataclass(frozen=True)
 class ChunkSettings:
-    size: int = 1000
-    overlap: int = 150
+    size: int = 400
+    overlap: int = 60
 
     def __post_init__(self) -> None:
         if self.size < 50:
             raise ConfigError(f"Taille de passage {self.size} trop petite (minimum 50 caractères).")
         if not 0 <= self.overlap < self.size:
-            raise ConfigError(
-                f"Chevauchement {self.overlap} hors de [0, {self.size}[ (taille de passage)."
-            )
+            raise ConfigError(f"Chevauchement {self.overlap} hors de [0, {self.size}[ (taille de passage).")
 
 
 @dataclass(frozen=True)
@@ -83,8 +81,8 @@ class Settings:
             embed_model=env.get("DEPECHE_EMBED_MODEL", "").strip() or DEFAULT_EMBED_MODEL,
             llm_path=Path(llm).expanduser().resolve() if llm else None,
             chunks=ChunkSettings(
-                size=_int_env("DEPECHE_CHUNK_SIZE", 1000, minimum=1),
-                overlap=_int_env("DEPECHE_CHUNK_OVERLAP", 150),
+                size=_int_env("DEPECHE_CHUNK_SIZE", ChunkSettings.size, minimum=1),
+                overlap=_int_env("DEPECHE_CHUNK_OVERLAP", ChunkSettings.overlap),
             ),
             top_k=_int_env("DEPECHE_TOP_K", 3, minimum=1),
             threads=_int_env("DEPECHE_THREADS", os.cpu_count() or 1, minimum=1),
