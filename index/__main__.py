@@ -43,8 +43,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m index", description="Construire l'index.")
     commands = parser.add_subparsers(dest="command", required=True)
     build_parser = commands.add_parser("build", help="(re)construire l'index depuis seeds/")
-    build_parser.add_argument("--from", dest="folders", type=Path, action="append", default=[],
-                              help="un dossier d'articles de plus (répétable)")
+    build_parser.add_argument(
+        "--from",
+        dest="folders",
+        type=Path,
+        action="append",
+        default=[],
+        help="un dossier d'articles de plus (répétable)",
+    )
     build_parser.add_argument("--if-missing", action="store_true", help="ne rien faire si un index existe")
     commands.add_parser("status", help="décrire l'index")
     args = parser.parse_args()

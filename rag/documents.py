@@ -4,9 +4,9 @@ The seeds show the layout of a plain-text article, which this module reads::
 
     jeudi 27 mars 2025          <- date line (any French date dateparser reads)
     News                        <- rubric: a short label before the headline
-                                
+
     OpenAI renforce sa présence <- headline: the last title-like line before the body
-                                
+
     OpenAI, le géant ...        <- body
 
 or, with no headline, ``date 2024-10 Avec cette nouvelle implantation, ...``: the date
@@ -58,10 +58,7 @@ def slugify(text: str) -> str:
 
 def _is_title_like(line: str) -> bool:
     stripped = line.strip()
-    return (
-        0 < len(stripped) <= MAX_TITLE_CHARS
-        and not stripped.endswith((".", "!", "?", "…", ":", ";", ","))
-    )
+    return 0 < len(stripped) <= MAX_TITLE_CHARS and not stripped.endswith((".", "!", "?", "…", ":", ";", ","))
 
 
 def _fallback_title(body: str) -> str:
@@ -114,9 +111,7 @@ def parse_article(text: str, *, source: str, doc_id: str, sha256: str) -> Docume
         raise DocumentError(f"{Path(source).name} : aucun texte après l'en-tête, fichier ignoré.")
     title = header[-1] if header else _fallback_title(body)
     rubric = " · ".join(header[:-1]) or None
-    return Document(
-        doc_id=doc_id, title=title, date=date, source=source, body=body, sha256=sha256, rubric=rubric
-    )
+    return Document(doc_id=doc_id, title=title, date=date, source=source, body=body, sha256=sha256, rubric=rubric)
 
 
 def read_document(path: Path, *, doc_id: str | None = None) -> Document:
@@ -148,9 +143,7 @@ def find_sources(paths: Iterable[Path]) -> Iterator[Path]:
     """Files to index: the text files given, and those under the folders given, sorted."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES
-            )
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
         else:
             yield path
 

@@ -54,8 +54,7 @@ def resolve_model_path(name: str) -> Path:
             return PACKAGED_MODELS[name]()
         except ImportError as error:
             raise ModelLoadError(
-                f"Le modèle {name} vient d'un paquet PyPI absent ({error.name}) : "
-                "lancez `make install`."
+                f"Le modèle {name} vient d'un paquet PyPI absent ({error.name}) : lancez `make install`."
             ) from None
     path = Path(name).expanduser()
     if path.is_dir():
@@ -71,6 +70,9 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, name: str, *, batch_size: int = 32, show_progress: bool = False) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start
 
         path = resolve_model_path(name)
         try:
@@ -78,7 +80,7 @@ class SentenceTransformerEmbedder:
         except Exception as error:  # the library raises many kinds; all mean "unusable"
             raise ModelLoadError(f"Chargement du modèle d'embedding {name} impossible : {error}") from error
         self.name = name
-        self.dimension = int(self.model.get_sentence_embedding_dimension())
+        self.dimension = int(self.model.get_embedding_dimension())
         self.batch_size = batch_size
         self.show_progress = show_progress
         log.info("embedding model %s (%d dimensions) from %s", name, self.dimension, path)

@@ -20,9 +20,7 @@ class EmptyQuestionError(DepecheError):
 
 class QuestionTooLongError(DepecheError):
     def __init__(self, length: int, limit: int) -> None:
-        super().__init__(
-            f"La question est trop longue ({length} caractères, maximum {limit}) : raccourcissez-la."
-        )
+        super().__init__(f"La question est trop longue ({length} caractères, maximum {limit}) : raccourcissez-la.")
 
 
 class IndexMissingError(DepecheError):
@@ -32,10 +30,7 @@ class IndexMissingError(DepecheError):
 
 class IndexCorruptedError(DepecheError):
     def __init__(self, where: object, why: str) -> None:
-        super().__init__(
-            f"L'index dans {where} est endommagé ({why}) : "
-            "reconstruisez-le avec `python -m index build`."
-        )
+        super().__init__(f"L'index dans {where} est endommagé ({why}) : reconstruisez-le avec `python -m index build`.")
 
 
 class ModelMismatchError(DepecheError):

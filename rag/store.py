@@ -149,9 +149,7 @@ class IndexStore:
         if vectors.d != info.dimension:
             raise IndexCorruptedError(directory, f"vecteurs de dimension {vectors.d}, attendu {info.dimension}")
         if vectors.ntotal != chunk_count:
-            raise IndexCorruptedError(
-                directory, f"{vectors.ntotal} vecteurs pour {chunk_count} passages"
-            )
+            raise IndexCorruptedError(directory, f"{vectors.ntotal} vecteurs pour {chunk_count} passages")
         return cls(directory, db, vectors, info)
 
     def close(self) -> None:
@@ -171,8 +169,16 @@ class IndexStore:
             try:
                 self._db.execute(
                     "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (document.doc_id, document.title, document.date, document.source,
-                     document.rubric, document.sha256, document.body, _now()),
+                    (
+                        document.doc_id,
+                        document.title,
+                        document.date,
+                        document.source,
+                        document.rubric,
+                        document.sha256,
+                        document.body,
+                        _now(),
+                    ),
                 )
                 ids = [
                     self._db.execute(
@@ -219,7 +225,7 @@ class IndexStore:
             scores, ids = self._vectors.search(
                 np.asarray(query, dtype=np.float32).reshape(1, -1), min(k, self._vectors.ntotal)
             )
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def passages(self, scored_ids: Sequence[tuple[int, float]]) -> list[Passage]:
         """Passages for ``(chunk_id, score)`` pairs, in the order given."""
@@ -266,4 +272,4 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

