@@ -27,6 +27,10 @@ class Generator(Protocol):
         """Yield the answer's text, piece by piece."""
         ...
 
+    def fits(self, prompt: Prompt) -> bool:
+        """Whether the prompt leaves room for an answer in the model's context."""
+        ...
+
 
 def _route_llama_logs() -> None:
     """Send llama.cpp's own log lines to Python logging (errors shown, the rest hidden).
@@ -92,6 +96,12 @@ class LlamaGenerator:
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=True))
+
+    def fits(self, prompt: Prompt) -> bool:
+        if self.chat_template:  # the template adds a few dozen tokens of its own
+            text = "\n".join(m["content"] for m in prompt.messages)
+            return self.count_tokens(text) + 64 + self.max_tokens <= self.context_tokens
+        return self.count_tokens(prompt.text) + self.max_tokens <= self.context_tokens
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         options = dict(

@@ -10,8 +10,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from rag.citations import CitationStream, lexical_attributor
 from rag.errors import EmptyQuestionError, QuestionTooLongError
@@ -49,12 +49,12 @@ def clean_question(question: str) -> str:
     return question
 
 
-@dataclass
 class AnswerStream:
     """Iterate for the answer's text as it is generated; then read :attr:`answer`."""
 
-    _pieces: Iterator[str]
-    answer: Answer | None = field(default=None, init=False)
+    def __init__(self, produce: Callable[[AnswerStream], Iterator[str]]) -> None:
+        self.answer: Answer | None = None
+        self._pieces = produce(self)  # a generator: nothing runs before iteration
 
     def __iter__(self) -> Iterator[str]:
         yield from self._pieces
@@ -69,9 +69,7 @@ class Pipeline:
     def ask(self, question: str) -> AnswerStream:
         """Validate now (no model call for an empty question), then stream on iteration."""
         question = clean_question(question)
-        stream = AnswerStream(iter(()))
-        stream._pieces = self._run(question, stream)
-        return stream
+        return AnswerStream(lambda stream: self._run(question, stream))
 
     def answer(self, question: str) -> Answer:
         stream = self.ask(question)
@@ -87,11 +85,15 @@ class Pipeline:
             yield REFUSAL
             stream.answer = Answer(question, REFUSAL, [], [], True, None, time.perf_counter() - started)
             return
+        prompt = build_prompt(question, passages)
+        while len(passages) > 1 and not self.generator.fits(prompt):  # long passages, small context
+            passages = passages[:-1]
+            prompt = build_prompt(question, passages)
         # The model sees each passage's title and date too (rag.prompting), and may answer from them.
         attribute = lexical_attributor([f"{p.title} {p.date or ''} {p.text}" for p in passages])
         citations = CitationStream(len(passages), lambda s: None if REFUSAL[:20] in s else attribute(s))
         first_token_s, chunks = None, 0
-        for piece in self.generator.stream(build_prompt(question, passages)):
+        for piece in self.generator.stream(prompt):
             chunks += 1
             if first_token_s is None:
                 first_token_s = time.perf_counter() - started

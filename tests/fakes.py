@@ -41,9 +41,13 @@ class FakeGenerator:
 
     name = "fake-generator"
 
-    def __init__(self, pieces: Sequence[str] = ("Munich", ".")) -> None:
+    def __init__(self, pieces: Sequence[str] = ("Munich", "."), context_chars: int = 100_000) -> None:
         self.pieces = list(pieces)
+        self.context_chars = context_chars
         self.prompts: list[Prompt] = []
+
+    def fits(self, prompt: Prompt) -> bool:
+        return len(prompt.text) <= self.context_chars
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         self.prompts.append(prompt)

@@ -77,3 +77,10 @@ def test_refusal_gets_no_citation(store, fake_embedder):
 def test_silent_model_gives_the_refusal(store, fake_embedder):
     answer = make_pipeline(store, fake_embedder, pieces=()).answer(QUESTION)
     assert answer.text == REFUSAL and answer.refused
+
+
+def test_passages_are_dropped_until_the_prompt_fits(store, fake_embedder):
+    generator = FakeGenerator(("Munich.",), context_chars=1900)
+    answer = Pipeline(DenseRetriever(store, fake_embedder), generator, top_k=3).answer(QUESTION)
+    assert 1 <= len(answer.passages) < 3
+    assert len(generator.prompts[0].text) <= 1900
