@@ -20,7 +20,7 @@ from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.documents import Document, load_documents
 from rag.embedding import Embedder
-from rag.store import IndexInfo, IndexStore
+from rag.store import IndexInfo, IndexStore, swap_in
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +73,8 @@ def build_index(
             bar.set_postfix(passages=total_chunks)
         store.save()
         store.close()
-        _swap_in(staging, settings.index_dir)
+        swap_in(staging, settings.index_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return BuildReport(len(documents), total_chunks, time.perf_counter() - started, skipped)
-
-
-def _swap_in(staging: Path, target: Path) -> None:
-    """Replace ``target`` by ``staging``; the old index is removed only after the move."""
-    retired = target.with_name(target.name + ".old")
-    shutil.rmtree(retired, ignore_errors=True)
-    if target.exists():
-        target.rename(retired)
-    staging.rename(target)
-    shutil.rmtree(retired, ignore_errors=True)

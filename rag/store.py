@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -127,6 +128,7 @@ class IndexStore:
     def open(cls, directory: Path, *, embed_model: str | None = None) -> IndexStore:
         """Open an index, checking it is whole and was built by ``embed_model`` (if given)."""
         db_path, vectors_path = directory / DB_NAME, directory / VECTORS_NAME
+        recover_interrupted_swap(directory)
         if not db_path.is_file():
             raise IndexMissingError(directory)
         try:
@@ -145,7 +147,8 @@ class IndexStore:
         try:
             vectors = faiss.read_index(str(vectors_path))
         except RuntimeError as error:
-            raise IndexCorruptedError(directory, f"{VECTORS_NAME} illisible : {str(error).splitlines()[0]}") from None
+            log.debug("faiss.read_index(%s): %s", vectors_path, error)
+            raise IndexCorruptedError(directory, f"{VECTORS_NAME} illisible") from None
         if vectors.d != info.dimension:
             raise IndexCorruptedError(directory, f"vecteurs de dimension {vectors.d}, attendu {info.dimension}")
         if vectors.ntotal != chunk_count:
@@ -262,6 +265,31 @@ class IndexStore:
         with self._lock:
             documents = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
             return documents, int(self._vectors.ntotal)
+
+
+def _retired(target: Path) -> Path:
+    return target.with_name(target.name + ".old")
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Replace the index folder ``target`` by the complete index in ``staging``.
+
+    The old index is moved aside, the new one moved in, then the old one deleted; if the
+    process dies between the two moves, :func:`recover_interrupted_swap` puts the old back.
+    """
+    retired = _retired(target)
+    shutil.rmtree(retired, ignore_errors=True)
+    if target.exists():
+        target.rename(retired)
+    staging.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def recover_interrupted_swap(target: Path) -> None:
+    retired = _retired(target)
+    if not target.exists() and (retired / DB_NAME).is_file():
+        log.warning("restoring the index left aside by an interrupted build: %s", retired)
+        retired.rename(target)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -126,3 +126,11 @@ def test_failed_build_keeps_the_previous_index(settings, fake_embedder):
     store = IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
     assert store.counts()[0] == 2
     assert sorted(p.name for p in settings.home.iterdir()) == ["index"]
+
+
+def test_an_interrupted_swap_is_recovered(settings, fake_embedder):
+    build_index(settings, [SEEDS], fake_embedder, progress=False)
+    # The process died after moving the old index aside, before moving the new one in.
+    settings.index_dir.rename(settings.index_dir.with_name("index.old"))
+    store = IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
+    assert store.counts()[0] == 2
