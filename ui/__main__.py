@@ -26,7 +26,7 @@ def main() -> int:
         "Chaque réponse cite ses passages [n].",
     )
     print(f"Dépêche : http://{args.host}:{args.port}")
-    app.queue().launch(server_name=args.host, server_port=args.port, share=False, show_error=False)
+    app.queue().launch(server_name=args.host, server_port=args.port, share=False, show_error=False, quiet=True)
     return 0
 
 
