@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from rag.cli import run
-from rag.config import Settings
+from rag.config import RETRIEVAL_MODES, Settings
 from rag.pipeline import Answer, clean_question
 from rag.store import Passage
 
@@ -33,12 +33,15 @@ def main() -> int:
     ask = commands.add_parser("ask", help="poser une question")
     ask.add_argument("question", nargs="+", help="la question, en français")
     ask.add_argument("--top-k", type=int, default=None, help="passages montrés au modèle")
+    ask.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="recherche (défaut : hybrid)")
     args = parser.parse_args()
 
     question = clean_question(" ".join(args.question))  # before loading any model
     settings = Settings.from_env()
     if args.top_k:
         settings = settings.with_(top_k=args.top_k)
+    if args.mode:
+        settings = settings.with_(retrieval_mode=args.mode)
     from rag.components import build_pipeline
 
     pipeline = build_pipeline(settings)

@@ -11,7 +11,7 @@ from rag.embedding import SentenceTransformerEmbedder
 from rag.generation import LlamaGenerator
 from rag.models import resolve_gguf
 from rag.pipeline import Pipeline
-from rag.retrieval import DenseRetriever
+from rag.retrieval import make_retriever
 from rag.store import IndexStore
 
 
@@ -35,5 +35,6 @@ def open_store(settings: Settings) -> IndexStore:
 
 def build_pipeline(settings: Settings) -> Pipeline:
     store = open_store(settings)  # fails fast, before any model loads
-    retriever = DenseRetriever(store, load_embedder(settings))
+    embedder = None if settings.retrieval_mode == "bm25" else load_embedder(settings)
+    retriever = make_retriever(settings.retrieval_mode, store, embedder)
     return Pipeline(retriever, load_generator(settings), top_k=settings.top_k)

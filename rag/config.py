@@ -8,6 +8,7 @@ Every knob a user may turn lives here, with its environment variable:
 - ``DEPECHE_LLM``: a GGUF file; default: Gemma 3 270M from its PyPI package.
 - ``DEPECHE_CHUNK_SIZE`` / ``DEPECHE_CHUNK_OVERLAP``: chunking, in characters.
 - ``DEPECHE_TOP_K``: how many passages the generator is shown.
+- ``DEPECHE_RETRIEVAL``: ``hybrid`` (default), ``dense`` or ``bm25``.
 - ``DEPECHE_THREADS``: llama.cpp threads (default: every core).
 """
 
@@ -21,6 +22,7 @@ from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+RETRIEVAL_MODES = ("hybrid", "dense", "bm25")  # the first is the default
 
 
 def _int_env(name: str, default: int, minimum: int = 0) -> int:
@@ -34,6 +36,15 @@ def _int_env(name: str, default: int, minimum: int = 0) -> int:
     if value < minimum:
         raise ConfigError(f"{name}={value} doit valoir au moins {minimum}.")
     return value
+
+
+def _choice_env(name: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name}={raw!r} : valeurs possibles : {', '.join(choices)}.")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ class Settings:
     llm_path: Path | None = None
     chunks: ChunkSettings = field(default_factory=ChunkSettings)
     top_k: int = 3
+    retrieval_mode: str = "hybrid"
     threads: int = os.cpu_count() or 1
     context_tokens: int = 4096
     max_answer_tokens: int = 200
@@ -85,5 +97,6 @@ class Settings:
                 overlap=_int_env("DEPECHE_CHUNK_OVERLAP", ChunkSettings.overlap),
             ),
             top_k=_int_env("DEPECHE_TOP_K", 3, minimum=1),
+            retrieval_mode=_choice_env("DEPECHE_RETRIEVAL", RETRIEVAL_MODES),
             threads=_int_env("DEPECHE_THREADS", os.cpu_count() or 1, minimum=1),
         )

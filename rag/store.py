@@ -3,7 +3,9 @@
 ``<dir>/store.sqlite`` holds documents (metadata and body), chunks (text and character
 offsets in the body) and the settings that built the index; ``<dir>/vectors.faiss``
 holds one normalized vector per chunk under the chunk's SQLite id, in an
-``IndexIDMap2`` over an inner-product index, so chunks can be removed by id.
+``IndexIDMap2`` over an inner-product index, so chunks can be removed by id;
+``<dir>/bm25/`` holds the French keyword index over the same chunks (:mod:`rag.keyword`),
+rebuilt from the database whenever documents change.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ import numpy as np
 from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError
+from rag.keyword import KeywordIndex
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: with the BM25 keyword index
 DB_NAME = "store.sqlite"
 VECTORS_NAME = "vectors.faiss"
+KEYWORDS_NAME = "bm25"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -91,6 +95,11 @@ class DocumentSummary:
     chunks: int
 
 
+def keyword_text(title: str, text: str) -> str:
+    """What BM25 indexes for a chunk: like the embedding, its article's title and its text."""
+    return f"{title}\n{text}"
+
+
 def index_exists(directory: Path) -> bool:
     return (directory / DB_NAME).is_file()
 
@@ -98,11 +107,20 @@ def index_exists(directory: Path) -> bool:
 class IndexStore:
     """Documents, chunks and vectors of one index folder. Thread-safe for the chat's readers."""
 
-    def __init__(self, directory: Path, connection: sqlite3.Connection, vectors: faiss.Index, info: IndexInfo):
+    def __init__(
+        self,
+        directory: Path,
+        connection: sqlite3.Connection,
+        vectors: faiss.Index,
+        keywords: KeywordIndex,
+        info: IndexInfo,
+    ):
         self.directory = directory
         self.info = info
         self._db = connection
         self._vectors = vectors
+        self._keywords = keywords
+        self._keywords_stale = False
         self._lock = threading.RLock()
 
     # -- opening -------------------------------------------------------------------
@@ -120,7 +138,7 @@ class IndexStore:
             meta["created_at"] = json.dumps(_now())
             db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(info.dimension))
-        store = cls(directory, db, vectors, info)
+        store = cls(directory, db, vectors, KeywordIndex(), info)
         store.save()
         return store
 
@@ -153,7 +171,14 @@ class IndexStore:
             raise IndexCorruptedError(directory, f"vecteurs de dimension {vectors.d}, attendu {info.dimension}")
         if vectors.ntotal != chunk_count:
             raise IndexCorruptedError(directory, f"{vectors.ntotal} vecteurs pour {chunk_count} passages")
-        return cls(directory, db, vectors, info)
+        try:
+            keywords = KeywordIndex.load(directory / KEYWORDS_NAME)
+        except (OSError, ValueError) as error:
+            log.debug("KeywordIndex.load: %s", error)
+            raise IndexCorruptedError(directory, f"index BM25 ({KEYWORDS_NAME}/) illisible") from None
+        if len(keywords) != chunk_count:
+            raise IndexCorruptedError(directory, f"index BM25 de {len(keywords)} passages pour {chunk_count}")
+        return cls(directory, db, vectors, keywords, info)
 
     def close(self) -> None:
         with self._lock:
@@ -197,6 +222,7 @@ class IndexStore:
                 self._vectors.add_with_ids(
                     np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
                 )
+            self._keywords_stale = True
         return ids
 
     def remove_document(self, doc_id: str) -> int:
@@ -207,20 +233,45 @@ class IndexStore:
             self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             if ids:
                 self._vectors.remove_ids(np.asarray(ids, dtype=np.int64))
+            self._keywords_stale = True
         return len(ids)
 
     def save(self) -> None:
-        """Write the vectors (atomically, via a temporary file) and commit the database."""
+        """Write the vectors (via a temporary file), the keyword index, and commit the database."""
         with self._lock:
             final = self.directory / VECTORS_NAME
             temporary = final.with_suffix(".faiss.tmp")
             faiss.write_index(self._vectors, str(temporary))
             os.replace(temporary, final)
+            if self._keywords_stale or not (self.directory / KEYWORDS_NAME).is_dir():
+                self._rebuild_keywords()
             self._db.commit()
+
+    def _rebuild_keywords(self) -> None:
+        rows = self._db.execute(
+            "SELECT c.chunk_id, d.title, c.text FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.chunk_id"
+        ).fetchall()
+        keywords = KeywordIndex(self._keywords.analyzer)
+        keywords.build([r[0] for r in rows], [keyword_text(r[1], r[2]) for r in rows])
+        target = self.directory / KEYWORDS_NAME
+        fresh, retired = target.with_name(KEYWORDS_NAME + ".new"), target.with_name(KEYWORDS_NAME + ".old")
+        for leftover in (fresh, retired):
+            shutil.rmtree(leftover, ignore_errors=True)
+        keywords.save(fresh)
+        if target.exists():
+            target.rename(retired)
+        fresh.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+        self._keywords, self._keywords_stale = keywords, False
 
     # -- reading -------------------------------------------------------------------
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """The ``k`` chunk ids that best match ``query``'s words (BM25), best first, with scores."""
+        with self._lock:
+            return self._keywords.search(query, k)
+
+    def vector_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` chunk ids nearest ``query`` (a normalized vector), best first, with scores."""
         with self._lock:
             if self._vectors.ntotal == 0:

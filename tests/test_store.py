@@ -40,7 +40,7 @@ def test_round_trip(tmp_path, fake_embedder):
     # Searching with a chunk's own vector finds that chunk first, with its metadata.
     munich = documents[1] if documents[1].doc_id.endswith("munich") else documents[0]
     chunk = chunk_document(munich, SETTINGS)[2]
-    hits = reopened.search(fake_embedder.embed_passages([chunk.text])[0], k=3)
+    hits = reopened.vector_search(fake_embedder.embed_passages([chunk.text])[0], k=3)
     passage = reopened.passages(hits)[0]
     assert (passage.doc_id, passage.text, passage.start) == (munich.doc_id, chunk.text, chunk.start)
     assert passage.title == munich.title
@@ -61,7 +61,7 @@ def test_removal_by_id(tmp_path, fake_embedder):
     assert reopened.document("2024-10-openai-paris") is None
     # No search can return a chunk of the removed document any more.
     paris = next(d for d in documents if d.doc_id == "2024-10-openai-paris")
-    hits = reopened.search(fake_embedder.embed_query(paris.body[:300]), k=50)
+    hits = reopened.vector_search(fake_embedder.embed_query(paris.body[:300]), k=50)
     assert {p.doc_id for p in reopened.passages(hits)} == {"2025-03-27-openai-munich"}
 
 
@@ -134,3 +134,11 @@ def test_an_interrupted_swap_is_recovered(settings, fake_embedder):
     settings.index_dir.rename(settings.index_dir.with_name("index.old"))
     store = IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
     assert store.counts()[0] == 2
+
+
+def test_missing_keyword_index_is_reported(tmp_path, fake_embedder):
+    store, _ = make_store(tmp_path, fake_embedder)
+    store.close()
+    (tmp_path / "index" / "bm25" / "chunk_ids.json").unlink()
+    with pytest.raises(IndexCorruptedError, match="BM25"):
+        IndexStore.open(tmp_path / "index")

@@ -1,0 +1,101 @@
+"""French keyword search: BM25 (bm25s) over stemmed, accent-folded words.
+
+The analyzer turns text into search terms the same way for passages and questions:
+
+>>> FrenchAnalyzer().terms("L'Économie qu'elle relance à Munich")
+['econom', 'relanc', 'munich']
+
+- elisions are split: ``l'``, ``d'``, ``qu'``, ``j'``, ``n'``, ``s'``, ``c'``, ``m'``, ``t'``
+  and ``jusqu'``, ``lorsqu'``, ``puisqu'`` (straight or curly apostrophe);
+- French stopwords are dropped (bm25s' list, plus the elided particles);
+- words are stemmed with Snowball's French stemmer (PyStemmer), *then* accent-folded and
+  lowercased, so ``école``, ``Ecoles`` and ``ÉCOLE`` meet.
+
+The index is rebuilt whole from the store's chunks whenever they change: bm25s has no
+incremental update, and a few thousand passages index in well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+_ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|qu|[ldjnsctm])['’]", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+IDS_NAME = "chunk_ids.json"
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+class FrenchAnalyzer:
+    def __init__(self) -> None:
+        import Stemmer
+        from bm25s.stopwords import STOPWORDS_FRENCH
+
+        self._stemmer = Stemmer.Stemmer("french")
+        self._stopwords = {_fold(w) for w in STOPWORDS_FRENCH} | {"qu", "jusqu", "lorsqu", "puisqu"}
+
+    def terms(self, text: str) -> list[str]:
+        words = _WORD.findall(_ELISION.sub(" ", text.lower().replace("œ", "oe").replace("æ", "ae")))
+        stems = self._stemmer.stemWords([w for w in words if _fold(w) not in self._stopwords])
+        return [_fold(s) for s in stems if s]
+
+
+class KeywordIndex:
+    """BM25 over chunks; results are ``(chunk_id, score)``, best first."""
+
+    def __init__(self, analyzer: FrenchAnalyzer | None = None) -> None:
+        self.analyzer = analyzer or FrenchAnalyzer()
+        self._bm25 = None
+        self._ids = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def build(self, chunk_ids: Sequence[int], texts: Sequence[str]) -> None:
+        import bm25s
+
+        self._ids = np.asarray(chunk_ids, dtype=np.int64)
+        if not len(self._ids):
+            self._bm25 = None
+            return
+        self._bm25 = bm25s.BM25()  # Lucene's BM25, k1=1.5, b=0.75
+        self._bm25.index([self.analyzer.terms(t) for t in texts], show_progress=False)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        if self._bm25 is None:
+            return []
+        vocabulary = self._bm25.vocab_dict
+        terms = [t for t in self.analyzer.terms(query) if t in vocabulary]
+        if not terms:
+            return []
+        positions, scores = self._bm25.retrieve(
+            [terms], k=min(k, len(self._ids)), show_progress=False, n_threads=1
+        )
+        return [(int(self._ids[p]), float(s)) for p, s in zip(positions[0], scores[0], strict=True) if s > 0]
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / IDS_NAME).write_text(json.dumps(self._ids.tolist()))
+        if self._bm25 is not None:
+            self._bm25.save(str(directory), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: Path, analyzer: FrenchAnalyzer | None = None) -> KeywordIndex:
+        import bm25s
+
+        index = cls(analyzer)
+        index._ids = np.asarray(json.loads((directory / IDS_NAME).read_text()), dtype=np.int64)
+        if len(index._ids):
+            index._bm25 = bm25s.BM25.load(str(directory), show_progress=False)
+        return index
