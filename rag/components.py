@@ -16,7 +16,7 @@ from rag.store import IndexStore
 
 
 def load_embedder(settings: Settings, *, show_progress: bool = False) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(settings.embed_model, show_progress=show_progress)
+    return SentenceTransformerEmbedder(settings.embed_model, cache=settings.cache, show_progress=show_progress)
 
 
 def load_generator(settings: Settings) -> LlamaGenerator:

