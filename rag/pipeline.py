@@ -1,10 +1,11 @@
 """Question -> retrieved passages -> prompt -> streamed, cited answer.
 
->>> stream = pipeline.ask("Dans quelle ville OpenAI va-t-elle ouvrir un bureau en Allemagne ?")
->>> for piece in stream:
-...     print(piece, end="")
->>> stream.answer.citations
-[1]
+Usage::
+
+    stream = pipeline.ask("Dans quelle ville OpenAI va-t-elle ouvrir un bureau en Allemagne ?")
+    for piece in stream:
+        print(piece, end="")
+    stream.answer.citations  # [1]
 """
 
 from __future__ import annotations

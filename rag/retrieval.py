@@ -1,9 +1,12 @@
 """Question -> the passages most likely to answer it.
 
 Three retrievers over the same index: dense (embedding cosine), keyword (French BM25) and
-hybrid, which fuses the two rankings with reciprocal rank fusion (RRF): a chunk's score is
-the sum over rankings of ``1 / (k + rank)``, so a passage ranked well by both wins, and
-neither score scale has to be calibrated against the other.
+hybrid, which fuses the two rankings. Two fusions are offered:
+
+- reciprocal rank fusion (RRF): a chunk's score is the sum over rankings of ``1 / (k + rank)``;
+  it needs no calibration but ignores how far apart the scores are;
+- convex combination: each ranking's scores are min-max normalized over its top ``depth``,
+  then ``alpha * dense + (1 - alpha) * bm25``; a chunk absent from one ranking gets 0 there.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from rag.errors import ConfigError
 from rag.store import IndexStore, Passage
 
 RRF_K = 60  # the constant of Cormack et al. (2009); larger flattens the head of each ranking
+# Chosen on SPF-QR with the retrieval benchmark (README, "Retrieval"): dense-heavy convex fusion.
+HYBRID_FUSION = "convex"
+HYBRID_ALPHA = 0.8
 
 
 class Retriever(Protocol):
@@ -56,20 +62,58 @@ class KeywordRetriever:
         return self.store.passages(self.store.keyword_search(question, k))
 
 
-class HybridRetriever:
-    """Dense and BM25 rankings, each ``depth`` deep, fused by reciprocal rank."""
+def convex_fusion(
+    dense: Sequence[tuple[int, float]], keyword: Sequence[tuple[int, float]], alpha: float
+) -> list[tuple[int, float]]:
+    """``alpha`` * min-max normalized dense score + (1 - ``alpha``) * normalized BM25 score.
 
-    def __init__(self, store: IndexStore, embedder: Embedder, *, depth: int = 50, rrf_k: int = RRF_K) -> None:
+    >>> convex_fusion([(1, 0.9), (2, 0.5)], [(2, 12.0), (3, 4.0)], alpha=0.5)
+    [(1, 0.5), (2, 0.5), (3, 0.0)]
+
+    Ties keep the dense ranking's order, then BM25's.
+    """
+
+    def normalized(ranking: Sequence[tuple[int, float]]) -> dict[int, float]:
+        if not ranking:
+            return {}
+        low, high = min(s for _, s in ranking), max(s for _, s in ranking)
+        return {i: (s - low) / (high - low) if high > low else 1.0 for i, s in ranking}
+
+    a, b = normalized(dense), normalized(keyword)
+    scores = {i: alpha * a.get(i, 0.0) + (1 - alpha) * b.get(i, 0.0) for i in dict.fromkeys([*a, *b])}
+    return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+class HybridRetriever:
+    """Dense and BM25 rankings, each ``depth`` deep, fused (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        *,
+        fusion: str = HYBRID_FUSION,
+        alpha: float = HYBRID_ALPHA,
+        depth: int = 50,
+        rrf_k: int = RRF_K,
+    ) -> None:
+        if fusion not in ("convex", "rrf"):
+            raise ConfigError(f"Fusion inconnue : {fusion!r} (convex ou rrf).")
         self.store = store
         self.embedder = embedder
+        self.fusion = fusion
+        self.alpha = alpha
         self.depth = depth
         self.rrf_k = rrf_k
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         depth = max(self.depth, k)
-        dense = [i for i, _ in self.store.vector_search(self.embedder.embed_query(question), depth)]
-        keyword = [i for i, _ in self.store.keyword_search(question, depth)]
-        fused = reciprocal_rank_fusion([dense, keyword], k=self.rrf_k)
+        dense = self.store.vector_search(self.embedder.embed_query(question), depth)
+        keyword = self.store.keyword_search(question, depth)
+        if self.fusion == "rrf":
+            fused = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in keyword]], k=self.rrf_k)
+        else:
+            fused = convex_fusion(dense, keyword, self.alpha)
         return self.store.passages(fused[:k])
 
 

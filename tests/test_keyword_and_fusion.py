@@ -3,7 +3,13 @@ import pytest
 from index.build import build_index
 from rag.errors import ConfigError
 from rag.keyword import FrenchAnalyzer, KeywordIndex
-from rag.retrieval import HybridRetriever, KeywordRetriever, make_retriever, reciprocal_rank_fusion
+from rag.retrieval import (
+    HybridRetriever,
+    KeywordRetriever,
+    convex_fusion,
+    make_retriever,
+    reciprocal_rank_fusion,
+)
 from rag.store import IndexStore
 from tests.conftest import SEEDS
 
@@ -66,6 +72,19 @@ def test_reciprocal_rank_fusion_exact_scores():
     assert [i for i, _ in fused] == [3, 2, 1, 4]  # 3: 1/63+1/61 > 2: 2/62
 
 
+def test_convex_fusion_exact_scores():
+    dense = [(1, 0.90), (2, 0.80), (3, 0.50)]  # normalized: 1.0, 0.75, 0.0
+    keyword = [(3, 20.0), (4, 10.0), (1, 5.0)]  # normalized: 1.0, 1/3, 0.0
+    fused = dict(convex_fusion(dense, keyword, alpha=0.8))
+    assert fused[1] == pytest.approx(0.8)
+    assert fused[2] == pytest.approx(0.8 * 0.75)
+    assert fused[3] == pytest.approx(0.2)
+    assert fused[4] == pytest.approx(0.2 / 3)
+    assert [i for i, _ in convex_fusion(dense, keyword, alpha=0.8)] == [1, 2, 3, 4]
+    assert [i for i, _ in convex_fusion(dense, keyword, alpha=0.2)][0] == 3
+    assert convex_fusion([], [(5, 1.0)], alpha=0.5) == [(5, 0.5)]
+
+
 def test_fusion_ties_keep_first_appearance():
     assert [i for i, _ in reciprocal_rank_fusion([[7, 8], [8, 7]])] == [7, 8]
 
@@ -81,8 +100,10 @@ def test_bm25_finds_a_rare_name(store):
     assert "Aiwanger" in passages[0].text
 
 
-def test_hybrid_returns_k_distinct_passages(store, fake_embedder):
-    passages = HybridRetriever(store, fake_embedder).retrieve("Le bureau de Munich et le ministre Aiwanger", 4)
+@pytest.mark.parametrize("fusion", ["convex", "rrf"])
+def test_hybrid_returns_k_distinct_passages(store, fake_embedder, fusion):
+    retriever = HybridRetriever(store, fake_embedder, fusion=fusion)
+    passages = retriever.retrieve("Le bureau de Munich et le ministre Aiwanger", 4)
     assert len(passages) == 4
     assert len({p.chunk_id for p in passages}) == 4
     assert any("Aiwanger" in p.text for p in passages[:2])
