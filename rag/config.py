@@ -21,7 +21,7 @@ from pathlib import Path
 from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_EMBED_MODEL = "intfloat/multilingual-e5-small"
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25")  # the first is the default
 
 
@@ -49,8 +49,8 @@ def _choice_env(name: str, choices: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class ChunkSettings:
-    size: int = 400
-    overlap: int = 60
+    size: int = 800
+    overlap: int = 120
 
     def __post_init__(self) -> None:
         if self.size < 50:

@@ -22,7 +22,7 @@ from rag.store import IndexStore, Passage
 RRF_K = 60  # the constant of Cormack et al. (2009); larger flattens the head of each ranking
 # Chosen on SPF-QR with the retrieval benchmark (README, "Retrieval"): dense-heavy convex fusion.
 HYBRID_FUSION = "convex"
-HYBRID_ALPHA = 0.8
+HYBRID_ALPHA = 0.6
 
 
 class Retriever(Protocol):
