@@ -7,17 +7,25 @@ from pathlib import Path
 
 from rag.cli import run
 from rag.config import Settings
-from rag.store import IndexStore, index_exists
+from rag.errors import IndexCorruptedError, ModelMismatchError
+from rag.store import IndexStore, index_exists, recorded_sources
 
 
 def build(settings: Settings, folders: list[Path], if_missing: bool) -> int:
+    sources = [settings.seeds_dir, *folders]
     if if_missing and index_exists(settings.index_dir):
-        print(f"Index présent dans {settings.index_dir}.")
-        return 0
+        try:
+            IndexStore.open(settings.index_dir, embed_model=settings.embed_model).close()
+            print(f"Index présent dans {settings.index_dir}.")
+            return 0
+        except (ModelMismatchError, IndexCorruptedError) as error:
+            # Rebuild from every file the old index held, not only the seeds.
+            print(f"{error}\nReconstruction à partir des fichiers de l'index…")
+            recorded = [path for path in recorded_sources(settings.index_dir) if path.exists()]
+            sources += [path for path in recorded if not path.is_relative_to(settings.seeds_dir)]
     from index.build import build_index
     from rag.components import load_embedder
 
-    sources = [settings.seeds_dir, *folders]
     report = build_index(settings, sources, load_embedder(settings))
     for reason in report.skipped:
         print(f"  ignoré : {reason}")

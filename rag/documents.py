@@ -133,7 +133,7 @@ def read_document(path: Path, *, doc_id: str | None = None) -> Document:
         ) from None
     return parse_article(
         text,
-        source=str(path),
+        source=str(path.resolve()),
         doc_id=doc_id or slugify(path.stem),
         sha256=hashlib.sha256(raw).hexdigest(),
     )

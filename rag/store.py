@@ -100,6 +100,20 @@ def keyword_text(title: str, text: str) -> str:
     return f"{title}\n{text}"
 
 
+def recorded_sources(directory: Path) -> list[Path]:
+    """The source files of the documents in an index, read without opening it fully
+    (it may be stale or damaged); an unreadable database gives an empty list."""
+    try:
+        db = sqlite3.connect(f"file:{directory / DB_NAME}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT DISTINCT source FROM documents ORDER BY source").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return []
+    return [Path(source) for (source,) in rows]
+
+
 def index_exists(directory: Path) -> bool:
     return (directory / DB_NAME).is_file()
 
