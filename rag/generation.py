@@ -70,7 +70,7 @@ class LlamaGenerator:
         threads: int,
         context_tokens: int = 4096,
         max_tokens: int = 200,
-        repeat_penalty: float = 1.15,
+        repeat_penalty: float = 1.05,  # mild: a stronger penalty pushes the model off the words it should copy
     ) -> None:
         from llama_cpp import Llama
 

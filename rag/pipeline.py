@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rag.citations import CitationStream, lexical_attributor
 from rag.errors import EmptyQuestionError, QuestionTooLongError
+from rag.evidence import select_evidence
 from rag.generation import Generator
 from rag.prompting import REFUSAL, build_prompt
 from rag.retrieval import Retriever
@@ -86,12 +87,15 @@ class Pipeline:
             yield REFUSAL
             stream.answer = Answer(question, REFUSAL, [], [], True, None, time.perf_counter() - started)
             return
-        prompt = build_prompt(question, passages)
+        evidence = [select_evidence(question, p.text) for p in passages]
+        prompt = build_prompt(question, passages, evidence)
         while len(passages) > 1 and not self.generator.fits(prompt):  # long passages, small context
-            passages = passages[:-1]
-            prompt = build_prompt(question, passages)
-        # The model sees each passage's title and date too (rag.prompting), and may answer from them.
-        attribute = lexical_attributor([f"{p.title} {p.date or ''} {p.text}" for p in passages])
+            passages, evidence = passages[:-1], evidence[:-1]
+            prompt = build_prompt(question, passages, evidence)
+        # What the model saw: each passage's title, date and evidence (rag.prompting).
+        attribute = lexical_attributor(
+            [f"{p.title} {p.date or ''} {text}" for p, text in zip(passages, evidence, strict=True)]
+        )
         citations = CitationStream(len(passages), lambda s: None if REFUSAL[:20] in s else attribute(s))
         first_token_s, chunks = None, 0
         for piece in self.generator.stream(prompt):

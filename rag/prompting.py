@@ -46,16 +46,19 @@ class Prompt:
     stop: list[str] = field(default_factory=lambda: list(STOP_SEQUENCES))
 
 
-def format_passages(passages: Sequence[Passage]) -> str:
+def format_passages(passages: Sequence[Passage], texts: Sequence[str] | None = None) -> str:
+    """Numbered extracts: each passage's title, date and text (or ``texts``, its evidence)."""
     blocks = []
     for number, passage in enumerate(passages, start=1):
         dated = f"Article du {passage.date}. " if passage.date else ""
-        blocks.append(f"[{number}] {passage.title}\n{dated}{passage.text.strip()}")
+        text = passage.text if texts is None else texts[number - 1]
+        blocks.append(f"[{number}] {passage.title}\n{dated}{text.strip()}")
     return "\n".join(blocks)
 
 
-def build_prompt(question: str, passages: Sequence[Passage]) -> Prompt:
-    extracts = format_passages(passages)
+def build_prompt(question: str, passages: Sequence[Passage], evidence: Sequence[str] | None = None) -> Prompt:
+    """The prompt for ``question``; ``evidence`` (one text per passage) replaces the passages' text."""
+    extracts = format_passages(passages, evidence)
     text = f"{INSTRUCTIONS}\n\n{_EXAMPLE}Extraits :\n{extracts}\n\nQuestion : {question}\nRéponse :"
     messages = [
         {"role": "system", "content": INSTRUCTIONS},
