@@ -79,9 +79,7 @@ class KeywordIndex:
         terms = [t for t in self.analyzer.terms(query) if t in vocabulary]
         if not terms:
             return []
-        positions, scores = self._bm25.retrieve(
-            [terms], k=min(k, len(self._ids)), show_progress=False, n_threads=1
-        )
+        positions, scores = self._bm25.retrieve([terms], k=min(k, len(self._ids)), show_progress=False, n_threads=1)
         return [(int(self._ids[p]), float(s)) for p, s in zip(positions[0], scores[0], strict=True) if s > 0]
 
     def save(self, directory: Path) -> None:
