@@ -24,9 +24,13 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
+import bm25s
 import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_FRENCH
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG when imported
 
 _ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|qu|[ldjnsctm])['’]", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -39,9 +43,6 @@ def _fold(text: str) -> str:
 
 class FrenchAnalyzer:
     def __init__(self) -> None:
-        import Stemmer
-        from bm25s.stopwords import STOPWORDS_FRENCH
-
         self._stemmer = Stemmer.Stemmer("french")
         self._stopwords = {_fold(w) for w in STOPWORDS_FRENCH} | {"qu", "jusqu", "lorsqu", "puisqu"}
 
@@ -63,8 +64,6 @@ class KeywordIndex:
         return len(self._ids)
 
     def build(self, chunk_ids: Sequence[int], texts: Sequence[str]) -> None:
-        import bm25s
-
         self._ids = np.asarray(chunk_ids, dtype=np.int64)
         if not len(self._ids):
             self._bm25 = None
@@ -90,8 +89,6 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, directory: Path, analyzer: FrenchAnalyzer | None = None) -> KeywordIndex:
-        import bm25s
-
         index = cls(analyzer)
         index._ids = np.asarray(json.loads((directory / IDS_NAME).read_text()), dtype=np.int64)
         if len(index._ids):
