@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # llama-cpp-python compiles from source: use every core.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help install chat index status test test-unit lint clean
+.PHONY: help install chat index status test test-unit eval lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,8 +31,12 @@ chat: $(STAMP)  ## build the index if there is none, then serve the chat on http
 	$(PY) -m index build --if-missing
 	$(PY) -m ui
 
-test: $(STAMP)  ## run the whole test suite (unit and integration, real models)
+test: $(STAMP)  ## run the whole test suite (unit and integration, real models), then the eval gate
 	$(PY) -m pytest
+	$(PY) -m eval --quick
+
+eval: $(STAMP)  ## the full eval on the seeds gold set (report in eval/runs/)
+	$(PY) -m eval
 
 test-unit: $(STAMP)  ## only the fast tests, with fakes
 	$(PY) -m pytest -m "not integration"

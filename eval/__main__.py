@@ -1,22 +1,47 @@
-"""``python -m eval retrieval --dataset PATH [--json]``: the retrieval benchmark."""
+"""The eval command.
+
+- ``python -m eval [--dataset PATH] [--limit N] [--json] [--quick]``: ask every gold question
+  through the full pipeline (default: the seeds set, ``eval/gold/seeds.jsonl``); print the
+  metrics and write a report to ``eval/runs/<timestamp>/``. ``--quick`` runs a fixed sample
+  of the seeds set and fails (exit 1) when a metric crosses its floor in ``eval/floors.json``.
+- ``python -m eval retrieval --dataset PATH [--json]``: the retrieval benchmark.
+- ``python -m eval compare RUN_A RUN_B``: the metric deltas between two runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import random
+import sys
 from pathlib import Path
 
 from rag.cli import run
 from rag.config import PROJECT_ROOT, RETRIEVAL_MODES, ChunkSettings, Settings
 
-DEFAULT_DATASET = PROJECT_ROOT / "eval" / "datasets" / "spf_qr_test.json"
+EVAL_DIR = PROJECT_ROOT / "eval"
+DEFAULT_DATASET = EVAL_DIR / "datasets" / "spf_qr_test.json"
+SEEDS_GOLD = EVAL_DIR / "gold" / "seeds.jsonl"
+FLOORS = EVAL_DIR / "floors.json"
+RUNS = EVAL_DIR / "runs"
+QUICK_SAMPLE = 16
 
 
-def retrieval(args: argparse.Namespace) -> int:
+def retrieval(argv: list[str]) -> int:
     from eval.retrieval import format_table, run_benchmark
     from eval.squad import load_squad
     from rag.components import load_embedder
+
+    parser = argparse.ArgumentParser(prog="python -m eval retrieval", description="Benchmark de la recherche.")
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="fichier au format SQuAD")
+    parser.add_argument("--json", action="store_true", help="un objet JSON sur la sortie standard")
+    parser.add_argument("--chunk-size", type=int, default=None)
+    parser.add_argument("--chunk-overlap", type=int, default=None)
+    parser.add_argument("--model", default=None, help="modèle d'embedding (défaut : DEPECHE_EMBED_MODEL)")
+    parser.add_argument("--modes", nargs="+", choices=RETRIEVAL_MODES, default=list(RETRIEVAL_MODES))
+    parser.add_argument("--limit", type=int, default=None, help="un échantillon de N questions")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
 
     settings = Settings.from_env()
     if args.chunk_size or args.chunk_overlap is not None:
@@ -47,20 +72,123 @@ def retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def compare(argv: list[str]) -> int:
+    from eval.report import compare as compare_runs
+
+    parser = argparse.ArgumentParser(prog="python -m eval compare", description="Comparer deux évaluations.")
+    parser.add_argument("run_a", type=Path)
+    parser.add_argument("run_b", type=Path)
+    args = parser.parse_args(argv)
+    for folder in (args.run_a, args.run_b):
+        if not (folder / "metrics.json").is_file():
+            from rag.errors import DepecheError
+
+            raise DepecheError(f"{folder} n'est pas un dossier d'évaluation (metrics.json manquant).")
+    print(compare_runs(args.run_a, args.run_b))
+    return 0
+
+
+def check_floors(metrics: dict, floors: dict) -> list[str]:
+    """The metrics that cross their floor (``min``) or ceiling (``max``), as messages."""
+    failures = []
+    for name, bound in floors.get("min", {}).items():
+        value = metrics.get(name)
+        if value is None or value < bound:
+            failures.append(f"{name} = {value} < plancher {bound}")
+    for name, bound in floors.get("max", {}).items():
+        value = metrics.get(name)
+        if value is None or value > bound:
+            failures.append(f"{name} = {value} > plafond {bound}")
+    return failures
+
+
+def evaluate_command(argv: list[str]) -> int:
+    from eval.gold import from_squad, load_gold_jsonl
+    from eval.report import METRIC_ORDER, new_run_dir, write_run
+    from eval.run import aggregate, eval_index, evaluate
+    from eval.squad import load_squad
+    from rag.components import load_embedder, load_generator
+    from rag.documents import load_documents
+    from rag.pipeline import Pipeline
+    from rag.retrieval import make_retriever
+    from rag.store import IndexStore
+
+    parser = argparse.ArgumentParser(
+        prog="python -m eval", description="Évaluer Dépêche sur des questions de référence."
+    )
+    parser.add_argument(
+        "--dataset", type=Path, default=SEEDS_GOLD, help="un .jsonl de questions sur seeds/, ou un fichier SQuAD"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="un échantillon de N questions (tirage fixé par --seed)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="les métriques en un objet JSON sur la sortie standard")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_SAMPLE} questions des seeds, comparées aux planchers"
+    )
+    parser.add_argument("--runs", type=Path, default=RUNS, help="où écrire les rapports")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.dataset, args.limit = SEEDS_GOLD, args.limit or QUICK_SAMPLE
+
+    settings = Settings.from_env()
+    if args.dataset.suffix == ".jsonl":
+        items = load_gold_jsonl(args.dataset)
+        documents, _ = load_documents([settings.seeds_dir])
+    else:
+        documents, questions = load_squad(args.dataset)
+        items = from_squad(questions)
+    if args.limit and args.limit < len(items):
+        items = random.Random(args.seed).sample(items, args.limit)
+
+    embedder = load_embedder(settings)
+    eval_settings = eval_index(settings, documents, embedder)
+    store = IndexStore.open(eval_settings.index_dir, embed_model=embedder.name)
+    pipeline = Pipeline(
+        make_retriever(settings.retrieval_mode, store, embedder), load_generator(settings), top_k=settings.top_k
+    )
+    results = evaluate(items, pipeline, progress=True)
+    metrics = aggregate(results)
+
+    folder = new_run_dir(args.runs)
+    config = {
+        "dataset": str(args.dataset),
+        "questions": len(items),
+        "limit": args.limit,
+        "seed": args.seed,
+        "embed_model": embedder.name,
+        "llm": pipeline.generator.name,
+        "retrieval": settings.retrieval_mode,
+        "top_k": settings.top_k,
+        "chunks": [settings.chunks.size, settings.chunks.overlap],
+    }
+    write_run(folder, metrics, results, title=f"Évaluation : {args.dataset.name}", config=config)
+
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False))
+    else:
+        for name in METRIC_ORDER:
+            value = metrics.get(name)
+            print(f"{name:<28} {'—' if value is None else f'{value:.3f}'}")
+        print(f"\nRapport : {folder / 'report.md'}")
+    if args.quick:
+        failures = check_floors(metrics, json.loads(FLOORS.read_text()))
+        for failure in failures:
+            print(f"Sous le plancher : {failure}", file=sys.stderr)
+        if failures:
+            return 1
+        print("Planchers respectés.", file=sys.stderr)
+    return 0
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval", description="Évaluer Dépêche.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    bench = commands.add_parser("retrieval", help="benchmark de la recherche (bm25, dense, hybrid)")
-    bench.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="fichier au format SQuAD")
-    bench.add_argument("--json", action="store_true", help="un objet JSON sur la sortie standard")
-    bench.add_argument("--chunk-size", type=int, default=None)
-    bench.add_argument("--chunk-overlap", type=int, default=None)
-    bench.add_argument("--model", default=None, help="modèle d'embedding (défaut : DEPECHE_EMBED_MODEL)")
-    bench.add_argument("--modes", nargs="+", choices=RETRIEVAL_MODES, default=list(RETRIEVAL_MODES))
-    bench.add_argument("--limit", type=int, default=None, help="un échantillon de N questions")
-    bench.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    return retrieval(args)
+    argv = sys.argv[1:]
+    if argv and argv[0] == "retrieval":
+        return retrieval(argv[1:])
+    if argv and argv[0] == "compare":
+        return compare(argv[1:])
+    return evaluate_command(argv)
 
 
 def entry() -> None:

@@ -1,0 +1,182 @@
+"""Ask every gold question through the full pipeline and score what comes back.
+
+Per question (:class:`ItemResult`): whether a supporting passage was retrieved (and at which
+rank in the top 5), the answer's exact match, token F1 and gold-token recall, which cited
+passages support it, whether the bot refused, and the latency. :func:`aggregate` turns the
+list into the flat metrics of the report (``retrieval.hit@1`` …).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from eval.answer_metrics import best_over, exact_match, token_f1, token_recall
+from eval.gold import GoldItem
+from eval.metrics import normalize_text, percentile
+from index.build import build_index_from_documents
+from rag.config import Settings
+from rag.documents import Document
+from rag.embedding import Embedder
+from rag.pipeline import Pipeline
+from rag.store import IndexStore, Passage, index_exists
+
+RETRIEVAL_KS = (1, 3, 5)
+
+
+@dataclass
+class ItemResult:
+    item: GoldItem
+    answer: str
+    refused: bool
+    citations: list[int]
+    cited_supporting: list[bool]  # one flag per citation
+    support_rank: int | None  # rank of the first supporting passage in the top 5, if any
+    exact: float | None  # answer scores: answerable questions only
+    f1: float | None
+    recall: float | None
+    first_token_s: float | None
+    total_s: float
+    tokens: int
+    passages: list[dict] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.item.id,
+            "question": self.item.question,
+            "gold": self.item.answer,
+            "answerable": self.item.answerable,
+            "kind": self.item.kind,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": self.citations,
+            "cited_supporting": self.cited_supporting,
+            "support_rank": self.support_rank,
+            "exact": self.exact,
+            "f1": self.f1,
+            "recall": self.recall,
+            "first_token_s": self.first_token_s,
+            "total_s": self.total_s,
+            "tokens": self.tokens,
+            "passages": self.passages,
+        }
+
+
+class SupportJudge:
+    """Does a passage support a gold item? It must come from one of the item's documents and
+    overlap at least half of a support text (or contain it, normalized). With no support
+    text (a question on metadata), any passage of the document counts."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self.store = store
+        self._bodies: dict[str, str] = {}
+
+    def _body(self, doc_id: str) -> str:
+        if doc_id not in self._bodies:
+            document = self.store.document(doc_id)
+            self._bodies[doc_id] = document.body if document else ""
+        return self._bodies[doc_id]
+
+    def supports(self, passage: Passage, item: GoldItem) -> bool:
+        if passage.doc_id not in item.doc_ids:
+            return False
+        if not item.support:
+            return True
+        body, text = self._body(passage.doc_id), normalize_text(passage.text)
+        for support in item.support:
+            if normalize_text(support) in text:
+                return True
+            start = body.find(support)
+            if start >= 0:
+                overlap = min(start + len(support), passage.end) - max(start, passage.start)
+                if overlap >= 0.5 * min(len(support), passage.end - passage.start):
+                    return True
+        return False
+
+
+def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = True) -> list[ItemResult]:
+    judge = SupportJudge(pipeline.retriever.store)
+    results = []
+    for item in tqdm(items, desc="Évaluation", unit="question", disable=not progress):
+        retrieved = pipeline.retriever.retrieve(item.question, max(RETRIEVAL_KS))
+        support_rank = next((rank for rank, p in enumerate(retrieved, start=1) if judge.supports(p, item)), None)
+        answer = pipeline.answer(item.question)
+        golds = item.accepted_answers
+        scored = item.answerable and bool(golds)
+        results.append(
+            ItemResult(
+                item=item,
+                answer=answer.text,
+                refused=answer.refused,
+                citations=answer.citations,
+                cited_supporting=[judge.supports(p, item) for p in answer.cited_passages],
+                support_rank=support_rank,
+                exact=best_over(exact_match, answer.text, golds) if scored else None,
+                f1=best_over(token_f1, answer.text, golds) if scored else None,
+                recall=best_over(token_recall, answer.text, golds) if scored else None,
+                first_token_s=answer.first_token_s,
+                total_s=answer.total_s,
+                tokens=answer.generated_chunks,
+                passages=[
+                    {"n": n, "doc_id": p.doc_id, "title": p.title, "start": p.start, "text": p.text}
+                    for n, p in enumerate(answer.passages, start=1)
+                ],
+            )
+        )
+    return results
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def aggregate(results: Sequence[ItemResult]) -> dict[str, float | None]:
+    answerable = [r for r in results if r.item.answerable]
+    unanswerable = [r for r in results if not r.item.answerable]
+    metrics: dict[str, float | None] = {
+        "count.questions": len(results),
+        "count.answerable": len(answerable),
+    }
+    for k in RETRIEVAL_KS:
+        metrics[f"retrieval.hit@{k}"] = _mean(
+            [float(r.support_rank is not None and r.support_rank <= k) for r in answerable]
+        )
+    metrics["retrieval.mrr"] = _mean([1 / r.support_rank if r.support_rank else 0.0 for r in answerable])
+    for name in ("exact", "f1", "recall"):
+        metrics[f"answer.{name}"] = _mean([getattr(r, name) for r in answerable if getattr(r, name) is not None])
+    answered = [r for r in answerable if not r.refused]
+    metrics["citation.rate"] = _mean([float(bool(r.citations)) for r in answered])
+    flags = [flag for r in answerable for flag in r.cited_supporting]
+    metrics["citation.precision"] = _mean([float(f) for f in flags])
+    metrics["refusal.unanswerable"] = _mean([float(r.refused) for r in unanswerable])
+    metrics["refusal.answerable"] = _mean([float(r.refused) for r in answerable])
+    first = [r.first_token_s for r in results if r.first_token_s is not None]
+    total = [r.total_s for r in results]
+    metrics["latency.first_token_p50_s"] = percentile(first, 50) if first else None
+    metrics["latency.first_token_p95_s"] = percentile(first, 95) if first else None
+    metrics["latency.total_p50_s"] = percentile(total, 50) if total else None
+    metrics["latency.total_p95_s"] = percentile(total, 95) if total else None
+    generating = [(r.tokens, r.total_s - r.first_token_s) for r in results if r.first_token_s is not None]
+    seconds = sum(s for _, s in generating)
+    metrics["latency.tokens_per_s"] = sum(t for t, _ in generating) / seconds if seconds > 0 else None
+    return metrics
+
+
+def eval_index(settings: Settings, documents: Sequence[Document], embedder: Embedder) -> Settings:
+    """Settings whose data folder holds an index of ``documents`` (built once, then reused).
+
+    The folder lives in the cache, keyed by the documents, the model and the chunking, so
+    the eval never touches the user's own index.
+    """
+    key = hashlib.sha256()
+    for document in documents:
+        key.update(document.doc_id.encode() + b"\0" + document.sha256.encode() + b"\0")
+    key.update(json.dumps([embedder.name, settings.chunks.size, settings.chunks.overlap]).encode())
+    eval_settings = settings.with_(home=settings.cache / "eval-index" / key.hexdigest()[:16])
+    if not index_exists(eval_settings.index_dir):
+        build_index_from_documents(eval_settings, documents, embedder)
+    return eval_settings
