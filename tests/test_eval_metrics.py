@@ -93,6 +93,12 @@ def test_aggregate_exact_numbers():
     assert m["latency.total_p50_s"] == 2.5
     # 60 tokens over (2-1) + (4-2) + (3-0.5) = 5.5 s of generation
     assert m["latency.tokens_per_s"] == pytest.approx(60 / 5.5)
+    required = (
+        "retrieval.hit@1 retrieval.hit@5 retrieval.mrr answer.f1 answer.recall answer.exact citation.precision "
+        "citation.rate refusal.unanswerable refusal.answerable latency.first_token_p50_s latency.total_p50_s "
+        "latency.total_p95_s"
+    ).split()
+    assert set(required) <= set(m)
 
 
 def test_floors():
