@@ -23,7 +23,7 @@ from rag.config import Settings
 from rag.documents import Document
 from rag.embedding import Embedder
 from rag.pipeline import Pipeline
-from rag.store import IndexStore, Passage, index_exists
+from rag.store import SCHEMA_VERSION, IndexStore, Passage, index_exists
 
 RETRIEVAL_KS = (1, 3, 5)
 
@@ -175,7 +175,7 @@ def eval_index(settings: Settings, documents: Sequence[Document], embedder: Embe
     key = hashlib.sha256()
     for document in documents:
         key.update(document.doc_id.encode() + b"\0" + document.sha256.encode() + b"\0")
-    key.update(json.dumps([embedder.name, settings.chunks.size, settings.chunks.overlap]).encode())
+    key.update(json.dumps([embedder.name, settings.chunks.size, settings.chunks.overlap, SCHEMA_VERSION]).encode())
     eval_settings = settings.with_(home=settings.cache / "eval-index" / key.hexdigest()[:16])
     if not index_exists(eval_settings.index_dir):
         build_index_from_documents(eval_settings, documents, embedder)
