@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import string
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+
+from rag.text import fold_accents
 
 # Articles and elided forms dropped before comparing, as SQuAD drops "a", "an", "the".
 FRENCH_ARTICLES = frozenset("le la les l un une des du de d au aux".split())
@@ -23,7 +24,7 @@ _MARKER = re.compile(r"\[\d+\]")
 def normalize_answer(text: str) -> str:
     """Lowercase, fold accents, drop citation markers, punctuation and articles, squeeze spaces."""
     text = _MARKER.sub(" ", text.lower())
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = fold_accents(text)
     text = "".join(" " if c in _PUNCTUATION else c for c in text)
     return " ".join(w for w in text.split() if w not in FRENCH_ARTICLES)
 

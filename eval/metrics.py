@@ -8,10 +8,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
+
+from rag.text import fold_accents
 
 KS = (1, 3, 5, 10)
 MRR_DEPTH = 10
@@ -19,8 +20,7 @@ MRR_DEPTH = 10
 
 def normalize_text(text: str) -> str:
     """``"L’Union  Européenne"`` -> ``"l'union europeenne"``."""
-    folded = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return " ".join("".join(c for c in folded if not unicodedata.combining(c)).split())
+    return " ".join(fold_accents(text.lower().replace("’", "'")).split())
 
 
 def contains_answer(passage: str, answers: Sequence[str]) -> bool:

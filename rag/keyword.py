@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,6 +27,8 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_FRENCH
+
+from rag.text import fold_accents
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to DEBUG when imported
@@ -37,19 +38,15 @@ _WORD = re.compile(r"\w+")
 IDS_NAME = "chunk_ids.json"
 
 
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 class FrenchAnalyzer:
     def __init__(self) -> None:
         self._stemmer = Stemmer.Stemmer("french")
-        self._stopwords = {_fold(w) for w in STOPWORDS_FRENCH} | {"qu", "jusqu", "lorsqu", "puisqu"}
+        self._stopwords = {fold_accents(w) for w in STOPWORDS_FRENCH} | {"qu", "jusqu", "lorsqu", "puisqu"}
 
     def terms(self, text: str) -> list[str]:
         words = _WORD.findall(_ELISION.sub(" ", text.lower().replace("œ", "oe").replace("æ", "ae")))
-        stems = self._stemmer.stemWords([w for w in words if _fold(w) not in self._stopwords])
-        return [_fold(s) for s in stems if s]
+        stems = self._stemmer.stemWords([w for w in words if fold_accents(w) not in self._stopwords])
+        return [fold_accents(s) for s in stems if s]
 
 
 class KeywordIndex:
