@@ -3,7 +3,8 @@
 A :class:`GoldItem` says what a right answer is (``answer``), where it comes from
 (``doc_ids``, and ``support``: exact passages of those documents), and whether the corpus
 holds it at all (``answerable``). For SQuAD files, the support is the answer span and the
-document is the one that holds it.
+document is the one that holds it. A follow-up (kind ``followup``) also has ``history``: the
+user's earlier questions in the conversation, oldest first.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class GoldItem:
     support: tuple[str, ...] = ()
     kind: str = ""
     answers: tuple[str, ...] = field(default=())  # every accepted answer; defaults to (answer,)
+    history: tuple[str, ...] = ()  # a follow-up's earlier questions in the conversation, oldest first
 
     @property
     def accepted_answers(self) -> tuple[str, ...]:
@@ -52,6 +54,7 @@ def load_gold_jsonl(path: Path) -> list[GoldItem]:
                     doc_ids=tuple(row.get("doc_ids", ())),
                     support=tuple(row.get("support", ())),
                     kind=row.get("kind", ""),
+                    history=tuple(row.get("history", ())),
                 )
             )
         except (ValueError, KeyError, TypeError) as error:

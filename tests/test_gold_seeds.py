@@ -18,6 +18,7 @@ from rag.documents import read_document
 GOLD = PROJECT_ROOT / "eval" / "gold" / "seeds.jsonl"
 SEEDS = PROJECT_ROOT / "seeds"
 KEYS = {"id", "question", "answer", "answerable", "doc_ids", "support", "kind"}
+FOLLOWUP_KEYS = KEYS | {"history"}  # a follow-up also lists the conversation's earlier questions
 MIN_PER_KIND = {
     "fact": 10,
     "cross": 4,
@@ -27,6 +28,7 @@ MIN_PER_KIND = {
     "yesno": 4,
     "list": 3,
     "unanswerable": 12,
+    "followup": 8,
 }
 # Questions answered from an article's metadata (publication date, rubric) have no passage.
 METADATA_KINDS = {"date", "meta"}
@@ -58,7 +60,8 @@ def test_every_line_is_a_json_object_with_exactly_the_expected_keys() -> None:
         assert line.strip(), f"ligne {number} vide"
         row = json.loads(line)
         assert isinstance(row, dict)
-        assert set(row) == KEYS, f"ligne {number} : {sorted(set(row) ^ KEYS)}"
+        expected = FOLLOWUP_KEYS if row.get("kind") == "followup" else KEYS
+        assert set(row) == expected, f"ligne {number} : {sorted(set(row) ^ expected)}"
 
 
 def test_ids_are_unique_and_numbered() -> None:
@@ -87,7 +90,8 @@ def test_unanswerable_means_no_answer_no_document_no_support(question_id: str) -
     row = by_id(question_id)
     unanswerable = not row["answerable"]
     assert unanswerable == (row["answer"] == "" and row["doc_ids"] == [] and row["support"] == [])
-    assert unanswerable == (row["kind"] == "unanswerable")
+    if row["kind"] != "followup":  # a follow-up may be unanswerable too
+        assert unanswerable == (row["kind"] == "unanswerable")
 
 
 @pytest.mark.parametrize("question_id", ids())
@@ -116,6 +120,18 @@ def test_cross_questions_need_both_articles() -> None:
     for row in rows():
         if row["kind"] == "cross":
             assert set(row["doc_ids"]) == set(bodies()), row["id"]
+
+
+def test_follow_ups_have_one_or_two_earlier_questions() -> None:
+    followups = [row for row in rows() if row["kind"] == "followup"]
+    for row in followups:
+        history = row["history"]
+        assert isinstance(history, list) and 1 <= len(history) <= 2, row["id"]
+        for question in history:
+            assert isinstance(question, str) and question.strip(), f"{row['id']} : question précédente vide"
+            assert question.endswith(" ?"), row["id"]
+    assert sum(len(row["history"]) == 2 for row in followups) >= 2  # three-turn dialogues
+    assert any(not row["answerable"] for row in followups)
 
 
 def test_yes_no_answers_start_with_oui_or_non() -> None:
