@@ -13,13 +13,38 @@ neighbours while they fit in ``max_chars``:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.keyword import FrenchAnalyzer
+from rag.store import Passage
 
 # A break after . ! ? … or », before a capital, a quote or a digit; not after an initial ("M.").
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…»])(?<!\b[A-Z]\.)\s+(?=[A-ZÀ-ÖØ-Þ«\"0-9])|\n+")
 MAX_EVIDENCE_CHARS = 450
+# Text addressed to the assistant rather than to a reader: documents are data, not orders.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|ignorez|oublie|oubliez|disregard)\s+(?:all\s+|toutes\s+|les\s+|tes\s+|vos\s+|the\s+|your\s+)*"
+    r"(?:previous\s+)?(?:instructions?|consignes?|directives?)"
+    r"|\b(?:réponds|répondez|answer|respond)\b.{0,40}\b(?:en anglais|in english|uniquement que|only that)\b"
+    r"|\b(?:tu es|vous êtes|you are) (?:désormais |maintenant |now )?(?:un|une|an?) (?:assistant|ia|ai|chatbot)\b"
+    r"|\bsystem prompt\b|\bprompt système\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the model is shown of one passage: its marker ``[number]``, the passage, the sentences kept."""
+
+    number: int
+    passage: Passage
+    sentences: list[str]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
 
 
 @lru_cache(maxsize=1)
@@ -31,12 +56,26 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_BREAK.split(text) if s.strip()]
 
 
+def looks_like_instruction(sentence: str) -> bool:
+    """Whether a sentence gives orders to an assistant (``Ignore les instructions précédentes…``)."""
+    return bool(_INSTRUCTION.search(sentence))
+
+
+def gather_evidence(question: str, passages: Sequence[Passage]) -> list[Evidence]:
+    """One :class:`Evidence` per passage, numbered from 1 in rank order."""
+    return [Evidence(n, p, select_sentences(question, p.text)) for n, p in enumerate(passages, start=1)]
+
+
 def select_evidence(question: str, text: str, max_chars: int = MAX_EVIDENCE_CHARS) -> str:
+    return " ".join(select_sentences(question, text, max_chars))
+
+
+def select_sentences(question: str, text: str, max_chars: int = MAX_EVIDENCE_CHARS) -> list[str]:
     """The best-matching sentence of ``text`` and its neighbours, at most ``max_chars`` long
-    (a longer single sentence is kept whole)."""
-    sentences = split_sentences(text)
-    if len(text) <= max_chars or len(sentences) <= 1:
-        return text.strip()
+    (a longer single sentence is kept whole). Sentences addressed to an assistant are left out."""
+    sentences = [s for s in split_sentences(text) if not looks_like_instruction(s)]
+    if sum(len(s) + 1 for s in sentences) <= max_chars or len(sentences) <= 1:
+        return sentences
     terms = set(_analyzer().terms(question))
     overlaps = [len(terms & set(_analyzer().terms(s))) for s in sentences]
     best = max(range(len(sentences)), key=lambda i: (overlaps[i], -i))
@@ -51,4 +90,4 @@ def select_evidence(question: str, text: str, max_chars: int = MAX_EVIDENCE_CHAR
             size += 1 + len(sentences[first])
         else:
             break
-    return " ".join(sentences[first : last + 1])
+    return sentences[first : last + 1]

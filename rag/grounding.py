@@ -1,0 +1,241 @@
+"""Check a drafted answer, sentence by sentence, against the evidence the model was shown.
+
+A small model invents: a date, a number, a town that is in none of the passages. So the
+draft is not the answer; each of its sentences must earn its place:
+
+- a sentence is *supported* by a passage when most of its content words (``min_support``)
+  are in that passage's evidence (with its title and date), every number it states is
+  there too, and, with an embedder, it is close in meaning to one of the evidence
+  sentences (``min_similarity``);
+- a supported sentence keeps the markers of the passages that support it; one citing a
+  passage that does not support it is re-cited to a shown passage that does, or dropped;
+- when no sentence survives, the answer becomes a quotation of the evidence sentence that
+  covers most of the question's terms, if it covers enough of them (``min_coverage``);
+  otherwise the bot refuses.
+
+Each sentence of the result keeps its markers, its support score and its similarity, so
+the chat can show which words came from where.
+
+>>> from rag.store import Passage
+>>> passage = Passage(1, "munich", "OpenAI à Munich", "2025-03-27", "x", 0, 40, "")
+>>> evidence = [Evidence(1, passage, ["OpenAI ouvrira un bureau à Munich."])]
+>>> check = AnswerChecker()
+>>> check("Où OpenAI ouvrira-t-elle un bureau ?", "OpenAI ouvrira un bureau à Munich [1].", evidence).text
+'OpenAI ouvrira un bureau à Munich [1].'
+>>> check("Où OpenAI ouvrira-t-elle un bureau ?", "Le bureau ouvrira en 2019 à Berlin [1].", evidence).text
+'OpenAI ouvrira un bureau à Munich [1].'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.citations import content_words
+from rag.embedding import Embedder
+from rag.evidence import Evidence, split_sentences
+from rag.keyword import FrenchAnalyzer
+from rag.prompting import REFUSAL
+
+MIN_SUPPORT = 0.7  # share of a sentence's content words found in the passage it cites
+MIN_SIMILARITY = 0.8  # cosine with the closest evidence sentence (multilingual-e5)
+MIN_COVERAGE = 0.75  # share of the question's terms a quotation must hold
+_MARKERS = re.compile(r"\s*\[(\d+)\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Words of the question that ask rather than say what is asked about (stemmed).
+_QUESTION_WORDS = frozenset(
+    FrenchAnalyzer().terms(
+        "quel quelle quels quelles quand comment combien pourquoi quoi qui où est-ce "
+        "article articles cité citée cite selon d'après chacun ensemble mentionne évoquent"
+    )
+)
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    text: str  # without markers
+    citations: tuple[int, ...]
+    support: float  # share of the content words found in the cited evidence
+    similarity: float | None  # cosine with the closest cited evidence sentence, if measured
+    origin: str = "model"  # "model": written by the model and checked; "quote": copied from a passage
+
+    def render(self) -> str:
+        """The sentence with its markers before the final punctuation: ``Munich [1].``"""
+        markers = "".join(f"[{n}]" for n in self.citations)
+        if not markers:
+            return self.text
+        body = self.text.rstrip()
+        end = len(body.rstrip(".!?…"))
+        return f"{body[:end].rstrip()} {markers}{body[end:]}"
+
+
+@dataclass(frozen=True)
+class CheckedAnswer:
+    sentences: list[AnswerSentence]
+    refused: bool
+    dropped: list[str] = field(default_factory=list)  # draft sentences that did not survive
+
+    @property
+    def text(self) -> str:
+        return REFUSAL if self.refused else " ".join(s.render() for s in self.sentences)
+
+    @property
+    def citations(self) -> list[int]:
+        seen: list[int] = []
+        for sentence in self.sentences:
+            seen += [n for n in sentence.citations if n not in seen]
+        return seen
+
+
+def parse_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """``"Munich [1]. Il recrutera [2][3]."`` -> ``[("Munich.", (1,)), ("Il recrutera.", (2, 3))]``"""
+    parsed = []
+    for sentence in split_sentences(text):
+        numbers = tuple(dict.fromkeys(int(n) for n in _MARKERS.findall(sentence)))
+        plain = _MARKERS.sub("", sentence).strip()
+        if plain.strip(".!?…:;, "):
+            parsed.append((plain, numbers))
+    return parsed
+
+
+def is_looping(text: str, ngram: int = 6) -> bool:
+    """Whether a draft has started repeating itself: a finished sentence says again what an
+    earlier one said, or a run of ``ngram`` words comes back a third time.
+
+    >>> is_looping("OpenAI ouvre un bureau. Il recrute. OpenAI ouvre un bureau.")
+    True
+    >>> is_looping("OpenAI ouvre un bureau. Il recrute.")
+    False
+    """
+    sentences = split_sentences(_MARKERS.sub("", text))
+    if text.rstrip()[-1:] not in ".!?…":
+        sentences = sentences[:-1]  # the last one is still being written
+    keys = [" ".join(sorted(content_words(s))) for s in sentences]
+    keys = [k for k in keys if k]
+    if len(keys) != len(set(keys)):
+        return True
+    words = text.lower().split()
+    seen: dict[tuple[str, ...], int] = {}
+    for i in range(len(words) - ngram + 1):
+        gram = tuple(words[i : i + ngram])
+        seen[gram] = seen.get(gram, 0) + 1
+        if seen[gram] >= 3:
+            return True
+    return False
+
+
+def is_refusal(text: str) -> bool:
+    return REFUSAL[:20].lower() in text.lower()
+
+
+class AnswerChecker:
+    """Turns a draft into a checked answer; see the module's docstring for the rules."""
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        *,
+        min_support: float = MIN_SUPPORT,
+        min_similarity: float = MIN_SIMILARITY,
+        min_coverage: float = MIN_COVERAGE,
+    ) -> None:
+        self.embedder = embedder
+        self.min_support = min_support
+        self.min_similarity = min_similarity
+        self.min_coverage = min_coverage
+        self._analyzer = FrenchAnalyzer()
+
+    def __call__(self, question: str, draft: str, evidence: Sequence[Evidence]) -> CheckedAnswer:
+        if not evidence:
+            return CheckedAnswer([], refused=True, dropped=[s for s, _ in parse_sentences(draft)])
+        if is_refusal(draft) or not draft.strip():
+            return CheckedAnswer([], refused=True)
+        kept, dropped, seen = [], [], set()
+        for text, cited in parse_sentences(draft):
+            key = " ".join(sorted(content_words(text)))
+            if key in seen:  # a small model repeats itself
+                continue
+            seen.add(key)
+            sentence = self._supported(text, cited, evidence)
+            if sentence is None:
+                dropped.append(text)
+            else:
+                kept.append(sentence)
+        if kept:
+            return CheckedAnswer(kept, refused=False, dropped=dropped)
+        quote = self.quotation(question, evidence)
+        if quote is None:
+            return CheckedAnswer([], refused=True, dropped=dropped)
+        return CheckedAnswer([quote], refused=False, dropped=dropped)
+
+    # -- support --------------------------------------------------------------------------
+
+    def _supported(self, text: str, cited: tuple[int, ...], evidence: Sequence[Evidence]) -> AnswerSentence | None:
+        """The sentence with the markers of the passages that support it, or None."""
+        by_number = {e.number: e for e in evidence}
+        shown = [n for n in cited if n in by_number]
+        candidates = shown + [e.number for e in evidence if e.number not in shown]  # cited ones first
+        best: AnswerSentence | None = None
+        for number in candidates:
+            item = by_number[number]
+            support = self.support(text, item)
+            if support < self.min_support:
+                continue
+            similarity = self.similarity(text, item)
+            if similarity is not None and similarity < self.min_similarity:
+                continue
+            sentence = AnswerSentence(text, (number,), support, similarity)
+            if number in shown:  # keep every cited passage that supports it
+                extra = tuple(n for n in shown if n != number and self.support(text, by_number[n]) >= self.min_support)
+                return AnswerSentence(text, (number, *extra), support, similarity)
+            if best is None or support > best.support:
+                best = sentence
+        return best
+
+    def support(self, text: str, item: Evidence) -> float:
+        """Share of the sentence's content words in the evidence; 0 if it states a number the evidence lacks."""
+        source = f"{item.passage.title} {item.passage.date or ''} {item.text}"
+        if any(number not in source for number in _NUMBER.findall(text)):
+            return 0.0
+        words = content_words(text)
+        if not words:
+            return 0.0
+        return len(words & content_words(source)) / len(words)
+
+    def similarity(self, text: str, item: Evidence) -> float | None:
+        if self.embedder is None or not item.sentences:
+            return None
+        vectors = self.embedder.embed_passages([text, *item.sentences])
+        return float(np.max(vectors[1:] @ vectors[0]))
+
+    # -- quotation --------------------------------------------------------------------------
+
+    def coverage(self, question: str, evidence: Sequence[Evidence]) -> float:
+        """Share of the question's own terms (not its interrogatives) found in the evidence shown."""
+        terms = self._question_terms(question)
+        if not terms:
+            return 0.0
+        shown = " ".join(f"{e.passage.title} {e.text}" for e in evidence)
+        present = set(self._analyzer.terms(shown))
+        return sum(t in present for t in terms) / len(terms)
+
+    def quotation(self, question: str, evidence: Sequence[Evidence]) -> AnswerSentence | None:
+        """The evidence sentence sharing most of the question's terms, ranked passages first;
+        None when the evidence as a whole covers too little of the question."""
+        if self.coverage(question, evidence) < self.min_coverage:
+            return None
+        terms = self._question_terms(question)
+        best, best_score = None, float("-inf")
+        for rank, item in enumerate(evidence):
+            for sentence in item.sentences:
+                present = set(self._analyzer.terms(f"{item.passage.title} {sentence}"))
+                score = sum(t in present for t in terms) / max(1, len(terms)) - 0.1 * rank
+                if score > best_score:
+                    best, best_score = AnswerSentence(sentence, (item.number,), 1.0, None, origin="quote"), score
+        return best
+
+    def _question_terms(self, question: str) -> list[str]:
+        return [t for t in dict.fromkeys(self._analyzer.terms(question)) if t not in _QUESTION_WORDS]
