@@ -107,7 +107,7 @@ def evaluate_command(argv: list[str]) -> int:
     from eval.report import METRIC_ORDER, new_run_dir, write_run
     from eval.run import aggregate, eval_index, evaluate
     from eval.squad import load_squad
-    from rag.components import load_embedder, load_generator
+    from rag.components import load_embedder, load_generator, make_checker
     from rag.documents import load_documents
     from rag.pipeline import Pipeline
     from rag.retrieval import make_retriever
@@ -146,7 +146,10 @@ def evaluate_command(argv: list[str]) -> int:
     eval_settings = eval_index(settings, documents, embedder)
     store = IndexStore.open(eval_settings.index_dir, embed_model=embedder.name)
     pipeline = Pipeline(
-        make_retriever(settings.retrieval_mode, store, embedder), load_generator(settings), top_k=settings.top_k
+        make_retriever(settings.retrieval_mode, store, embedder),
+        load_generator(settings),
+        top_k=settings.top_k,
+        checker=make_checker(settings, embedder),
     )
     results = evaluate(items, pipeline, progress=True)
     metrics = aggregate(results)
@@ -162,6 +165,11 @@ def evaluate_command(argv: list[str]) -> int:
         "retrieval": settings.retrieval_mode,
         "top_k": settings.top_k,
         "chunks": [settings.chunks.size, settings.chunks.overlap],
+        "check": {
+            "min_support": settings.min_support,
+            "min_similarity": settings.min_similarity,
+            "min_coverage": settings.min_coverage,
+        },
     }
     write_run(folder, metrics, results, title=f"Évaluation : {args.dataset.name}", config=config)
 

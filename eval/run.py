@@ -22,6 +22,7 @@ from index.build import build_index_from_documents
 from rag.config import Settings
 from rag.documents import Document
 from rag.embedding import Embedder
+from rag.followup import standalone_question
 from rag.pipeline import Pipeline
 from rag.store import SCHEMA_VERSION, IndexStore, Passage, index_exists
 
@@ -43,6 +44,10 @@ class ItemResult:
     total_s: float
     tokens: int
     passages: list[dict] = field(default_factory=list)
+    draft: str = ""
+    revised: bool = False
+    quoted: bool = False  # the answer is a quotation of the evidence, the draft having failed the check
+    search_question: str = ""
 
     def as_json(self) -> dict:
         return {
@@ -63,6 +68,10 @@ class ItemResult:
             "total_s": self.total_s,
             "tokens": self.tokens,
             "passages": self.passages,
+            "draft": self.draft,
+            "revised": self.revised,
+            "quoted": self.quoted,
+            "search_question": self.search_question,
         }
 
 
@@ -102,9 +111,10 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
     judge = SupportJudge(pipeline.retriever.store)
     results = []
     for item in tqdm(items, desc="Évaluation", unit="question", disable=not progress):
-        retrieved = pipeline.retriever.retrieve(item.question, max(RETRIEVAL_KS))
+        search = standalone_question(item.question, item.history)
+        retrieved = pipeline.retriever.retrieve(search, max(RETRIEVAL_KS))
         support_rank = next((rank for rank, p in enumerate(retrieved, start=1) if judge.supports(p, item)), None)
-        answer = pipeline.answer(item.question)
+        answer = pipeline.answer(item.question, item.history)
         golds = item.accepted_answers
         scored = item.answerable and bool(golds)
         results.append(
@@ -125,6 +135,10 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
                     {"n": n, "doc_id": p.doc_id, "title": p.title, "start": p.start, "text": p.text}
                     for n, p in enumerate(answer.passages, start=1)
                 ],
+                draft=answer.draft,
+                revised=answer.revised,
+                quoted=any(s.origin == "quote" for s in answer.sentences),
+                search_question=answer.search_question,
             )
         )
     return results
@@ -152,6 +166,8 @@ def aggregate(results: Sequence[ItemResult]) -> dict[str, float | None]:
     metrics["citation.rate"] = _mean([float(bool(r.citations)) for r in answered])
     flags = [flag for r in answerable for flag in r.cited_supporting]
     metrics["citation.precision"] = _mean([float(f) for f in flags])
+    metrics["answer.revised"] = _mean([float(r.revised) for r in results])
+    metrics["answer.quoted"] = _mean([float(r.quoted) for r in results])
     metrics["refusal.unanswerable"] = _mean([float(r.refused) for r in unanswerable])
     metrics["refusal.answerable"] = _mean([float(r.refused) for r in answerable])
     first = [r.first_token_s for r in results if r.first_token_s is not None]

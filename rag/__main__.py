@@ -1,4 +1,6 @@
-"""``python -m rag ask "question"``: a streamed, cited answer in the terminal."""
+"""The terminal: ``python -m rag ask "question"`` for one answer, ``python -m rag chat`` for
+a conversation (follow-up questions understood). The model's draft streams as it is
+written; when the check changes it, the checked answer is printed after it."""
 
 from __future__ import annotations
 
@@ -22,9 +24,48 @@ def format_source(number: int, passage: Passage, *, preview_chars: int = 90) -> 
 
 
 def print_sources(answer: Answer) -> None:
-    print("\nSources :")
+    print("\nPassages les plus proches, à vérifier :" if answer.refused else "\nSources :")
     for number, passage in enumerate(answer.passages, start=1):
         print(format_source(number, passage))
+
+
+def print_answer(pipeline, question: str, history: list[str]) -> Answer:
+    """Stream the draft, then the checked answer if the check changed it, then the sources."""
+    stream = pipeline.ask(question, history)
+    for piece in stream:
+        print(piece, end="", flush=True)
+    print()
+    answer = stream.answer
+    if answer.revised:
+        for sentence in answer.dropped:
+            print(f"  ✗ non étayé par les passages : {sentence}")
+        print(f"Réponse vérifiée : {answer.text}")
+    if answer.search_question != answer.question:
+        print(f"(question comprise comme : {answer.search_question})", file=sys.stderr)
+    print_sources(answer)
+    if answer.first_token_s is not None:
+        print(f"\n({answer.first_token_s:.2f} s au premier mot, {answer.total_s:.2f} s en tout)", file=sys.stderr)
+    return answer
+
+
+def chat(pipeline) -> None:
+    from rag.errors import DepecheError
+
+    history: list[str] = []
+    print("Posez vos questions (ligne vide ou Ctrl-D pour quitter).")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        try:
+            print_answer(pipeline, question, history)
+        except DepecheError as error:
+            print(error, file=sys.stderr)
+            continue
+        history.append(question)
 
 
 def main() -> int:
@@ -34,9 +75,12 @@ def main() -> int:
     ask.add_argument("question", nargs="+", help="la question, en français")
     ask.add_argument("--top-k", type=int, default=None, help="passages montrés au modèle")
     ask.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="recherche (défaut : hybrid)")
+    talk = commands.add_parser("chat", help="une conversation dans le terminal")
+    talk.add_argument("--top-k", type=int, default=None, help="passages montrés au modèle")
+    talk.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="recherche (défaut : hybrid)")
     args = parser.parse_args()
 
-    question = clean_question(" ".join(args.question))  # before loading any model
+    question = clean_question(" ".join(args.question)) if args.command == "ask" else ""  # before loading any model
     settings = Settings.from_env()
     if args.top_k:
         settings = settings.with_(top_k=args.top_k)
@@ -45,14 +89,10 @@ def main() -> int:
     from rag.components import build_pipeline
 
     pipeline = build_pipeline(settings)
-    stream = pipeline.ask(question)
-    for piece in stream:
-        print(piece, end="", flush=True)
-    print()
-    answer = stream.answer
-    print_sources(answer)
-    if answer.first_token_s is not None:
-        print(f"\n({answer.first_token_s:.2f} s au premier mot, {answer.total_s:.2f} s en tout)", file=sys.stderr)
+    if args.command == "chat":
+        chat(pipeline)
+    else:
+        print_answer(pipeline, question, [])
     return 0
 
 

@@ -7,8 +7,9 @@ which concrete models and store the product uses, for the CLIs and the chat.
 from __future__ import annotations
 
 from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder
+from rag.embedding import Embedder, SentenceTransformerEmbedder
 from rag.generation import LlamaGenerator
+from rag.grounding import AnswerChecker
 from rag.models import resolve_gguf
 from rag.pipeline import Pipeline
 from rag.retrieval import make_retriever
@@ -28,6 +29,15 @@ def load_generator(settings: Settings) -> LlamaGenerator:
     )
 
 
+def make_checker(settings: Settings, embedder: Embedder | None) -> AnswerChecker:
+    return AnswerChecker(
+        embedder,
+        min_support=settings.min_support,
+        min_similarity=settings.min_similarity,
+        min_coverage=settings.min_coverage,
+    )
+
+
 def open_store(settings: Settings) -> IndexStore:
     """The index, checked against the configured embedding model (before loading it)."""
     return IndexStore.open(settings.index_dir, embed_model=settings.embed_model)
@@ -37,4 +47,4 @@ def build_pipeline(settings: Settings) -> Pipeline:
     store = open_store(settings)  # fails fast, before any model loads
     embedder = None if settings.retrieval_mode == "bm25" else load_embedder(settings)
     retriever = make_retriever(settings.retrieval_mode, store, embedder)
-    return Pipeline(retriever, load_generator(settings), top_k=settings.top_k)
+    return Pipeline(retriever, load_generator(settings), top_k=settings.top_k, checker=make_checker(settings, embedder))

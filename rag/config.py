@@ -38,6 +38,20 @@ def _int_env(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _float_env(name: str, default: float) -> float:
+    """A share between 0 and 1."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} n'est pas un nombre.") from None
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name}={value} doit être entre 0 et 1.")
+    return value
+
+
 def _choice_env(name: str, choices: tuple[str, ...]) -> str:
     raw = os.environ.get(name, "").strip().lower()
     if not raw:
@@ -71,6 +85,10 @@ class Settings:
     threads: int = os.cpu_count() or 1
     context_tokens: int = 4096
     max_answer_tokens: int = 200
+    # The answer check (rag.grounding): calibrated on the gold sets, see the README.
+    min_support: float = 0.7
+    min_similarity: float = 0.8
+    min_coverage: float = 0.75
 
     @property
     def index_dir(self) -> Path:
@@ -99,4 +117,7 @@ class Settings:
             top_k=_int_env("DEPECHE_TOP_K", 3, minimum=1),
             retrieval_mode=_choice_env("DEPECHE_RETRIEVAL", RETRIEVAL_MODES),
             threads=_int_env("DEPECHE_THREADS", os.cpu_count() or 1, minimum=1),
+            min_support=_float_env("DEPECHE_MIN_SUPPORT", cls.min_support),
+            min_similarity=_float_env("DEPECHE_MIN_SIMILARITY", cls.min_similarity),
+            min_coverage=_float_env("DEPECHE_MIN_COVERAGE", cls.min_coverage),
         )

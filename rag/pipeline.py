@@ -1,23 +1,31 @@
-"""Question -> retrieved passages -> prompt -> streamed, cited answer.
+"""Question -> retrieved passages -> evidence -> streamed draft -> checked, cited answer.
+
+A follow-up («Et à Paris ?») is first made standalone from the conversation's earlier
+questions (:mod:`rag.followup`) and that is what is searched. The model's draft streams
+as it is written; then :class:`~rag.grounding.AnswerChecker` keeps only the sentences the
+passages support, and the checked text is the answer.
 
 Usage::
 
     stream = pipeline.ask("Dans quelle ville OpenAI va-t-elle ouvrir un bureau en Allemagne ?")
     for piece in stream:
-        print(piece, end="")
-    stream.answer.citations  # [1]
+        print(piece, end="")  # the draft
+    stream.answer.text  # the checked answer: "… Munich [1]."
+    stream.answer.revised  # whether the check changed the draft
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from rag.citations import CitationStream, lexical_attributor
 from rag.errors import EmptyQuestionError, QuestionTooLongError
-from rag.evidence import select_evidence
+from rag.evidence import Evidence, gather_evidence
+from rag.followup import standalone_question
 from rag.generation import Generator
+from rag.grounding import AnswerChecker, AnswerSentence, is_looping, is_refusal
 from rag.prompting import REFUSAL, build_prompt
 from rag.retrieval import Retriever
 from rag.store import Passage
@@ -28,17 +36,26 @@ MAX_QUESTION_CHARS = 2000
 @dataclass(frozen=True)
 class Answer:
     question: str
-    text: str
+    text: str  # the checked answer
     passages: list[Passage]  # what the model was shown; marker [n] is passages[n - 1]
     citations: list[int]  # the markers in the text, in order of first appearance
     refused: bool
     first_token_s: float | None
     total_s: float
     generated_chunks: int = 0
+    draft: str = ""  # what the model wrote, as streamed
+    sentences: list[AnswerSentence] = field(default_factory=list)  # the checked text, sentence by sentence
+    dropped: list[str] = field(default_factory=list)  # draft sentences the check removed
+    search_question: str = ""  # the question as searched: standalone, for a follow-up
 
     @property
     def cited_passages(self) -> list[Passage]:
         return [self.passages[n - 1] for n in self.citations]
+
+    @property
+    def revised(self) -> bool:
+        """Whether the check changed the streamed draft."""
+        return " ".join(self.draft.split()) != " ".join(self.text.split())
 
 
 def clean_question(question: str) -> str:
@@ -52,7 +69,8 @@ def clean_question(question: str) -> str:
 
 
 class AnswerStream:
-    """Iterate for the answer's text as it is generated; then read :attr:`answer`."""
+    """Iterate for the draft's text as it is generated; then read :attr:`answer`, whose
+    ``text`` is the checked answer (``answer.revised`` says whether it differs)."""
 
     def __init__(self, produce: Callable[[AnswerStream], Iterator[str]]) -> None:
         self.answer: Answer | None = None
@@ -63,63 +81,101 @@ class AnswerStream:
 
 
 class Pipeline:
-    def __init__(self, retriever: Retriever, generator: Generator, *, top_k: int = 3) -> None:
+    def __init__(
+        self,
+        retriever: Retriever,
+        generator: Generator,
+        *,
+        top_k: int = 3,
+        checker: AnswerChecker | None = None,
+    ) -> None:
         self.retriever = retriever
         self.generator = generator
         self.top_k = top_k
+        self.checker = checker or AnswerChecker()
 
-    def ask(self, question: str) -> AnswerStream:
-        """Validate now (no model call for an empty question), then stream on iteration."""
+    def ask(self, question: str, history: Sequence[str] = ()) -> AnswerStream:
+        """Validate now (no model call for an empty question), then stream on iteration.
+
+        ``history``: the user's earlier questions in this conversation, oldest first.
+        """
         question = clean_question(question)
-        return AnswerStream(lambda stream: self._run(question, stream))
+        return AnswerStream(lambda stream: self._run(question, list(history), stream))
 
-    def answer(self, question: str) -> Answer:
-        stream = self.ask(question)
+    def answer(self, question: str, history: Sequence[str] = ()) -> Answer:
+        stream = self.ask(question, history)
         for _ in stream:
             pass
         assert stream.answer is not None
         return stream.answer
 
-    def _run(self, question: str, stream: AnswerStream) -> Iterator[str]:
+    def _run(self, question: str, history: list[str], stream: AnswerStream) -> Iterator[str]:
         started = time.perf_counter()
-        passages = self.retriever.retrieve(question, self.top_k)
+        search = standalone_question(question, history) if history else question
+        passages = self.retriever.retrieve(search, self.top_k)
         if not passages:  # an empty corpus holds no answer: nothing to ask the model
             yield REFUSAL
-            stream.answer = Answer(question, REFUSAL, [], [], True, None, time.perf_counter() - started)
+            stream.answer = Answer(
+                question,
+                REFUSAL,
+                [],
+                [],
+                True,
+                None,
+                time.perf_counter() - started,
+                draft=REFUSAL,
+                search_question=search,
+            )
             return
-        evidence = [select_evidence(question, p.text) for p in passages]
-        prompt = build_prompt(question, passages, evidence)
-        while len(passages) > 1 and not self.generator.fits(prompt):  # long passages, small context
-            passages, evidence = passages[:-1], evidence[:-1]
-            prompt = build_prompt(question, passages, evidence)
-        # What the model saw: each passage's title, date and evidence (rag.prompting).
-        attribute = lexical_attributor(
-            [f"{p.title} {p.date or ''} {text}" for p, text in zip(passages, evidence, strict=True)]
-        )
-        citations = CitationStream(len(passages), lambda s: None if REFUSAL[:20] in s else attribute(s))
-        first_token_s, chunks = None, 0
-        for piece in self.generator.stream(prompt):
-            chunks += 1
-            if first_token_s is None:
-                first_token_s = time.perf_counter() - started
-            if not citations.text:  # the model's reply starts after "Réponse :"
-                piece = piece.lstrip()
-            if shown := citations.feed(piece):
-                yield shown
-        if tail := citations.finish():
-            yield tail
-        text = citations.text.strip()
-        refused = not text or text.startswith(REFUSAL[:20])
-        if not text:
-            text = REFUSAL
-            yield REFUSAL
+        evidence = gather_evidence(search, passages)
+        prompt = build_prompt(search, evidence)
+        while len(evidence) > 1 and not self.generator.fits(prompt):  # long passages, small context
+            evidence = evidence[:-1]
+            prompt = build_prompt(search, evidence)
+        draft, first_token_s, chunks = yield from self._draft(prompt, evidence, started)
+        checked = self.checker(search, draft, evidence)
         stream.answer = Answer(
             question=question,
-            text=text,
-            passages=passages,
-            citations=list(citations.cited),
-            refused=refused,
+            text=checked.text,
+            passages=[e.passage for e in evidence],
+            citations=checked.citations,
+            refused=checked.refused,
             first_token_s=first_token_s,
             total_s=time.perf_counter() - started,
             generated_chunks=chunks,
+            draft=draft,
+            sentences=checked.sentences,
+            dropped=checked.dropped,
+            search_question=search,
         )
+
+    def _draft(self, prompt, evidence: list[Evidence], started: float):
+        """Stream the model's draft (markers checked for range and added where missing);
+        stop early when it starts repeating itself. Returns (draft, first token time, chunks)."""
+        # What the model saw: each passage's title, date and evidence (rag.prompting).
+        attribute = lexical_attributor([f"{e.passage.title} {e.passage.date or ''} {e.text}" for e in evidence])
+        citations = CitationStream(len(evidence), lambda s: None if is_refusal(s) else attribute(s))
+        first_token_s, chunks = None, 0
+        pieces = self.generator.stream(prompt)
+        try:
+            for piece in pieces:
+                chunks += 1
+                if first_token_s is None:
+                    first_token_s = time.perf_counter() - started
+                if not citations.text:  # the model's reply starts after "Réponse :"
+                    piece = piece.lstrip()
+                if shown := citations.feed(piece):
+                    yield shown
+                if is_looping(citations.text):
+                    break
+        finally:
+            close = getattr(pieces, "close", None)
+            if close:
+                close()  # frees the model for the next request
+        if tail := citations.finish():
+            yield tail
+        draft = citations.text.strip()
+        if not draft:
+            yield REFUSAL
+            draft = REFUSAL
+        return draft, first_token_s, chunks

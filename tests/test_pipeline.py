@@ -85,3 +85,63 @@ def test_passages_are_dropped_until_the_prompt_fits(store, fake_embedder):
     answer = Pipeline(DenseRetriever(store, fake_embedder), generator, top_k=3).answer(QUESTION)
     assert 1 <= len(answer.passages) < 3
     assert len(generator.prompts[0].text) <= 1900
+
+
+def test_the_checked_answer_replaces_an_unsupported_draft(store, fake_embedder):
+    pieces = ("Le ministre est Markus Söder", " [1].")
+    stream = make_pipeline(store, fake_embedder, pieces=pieces).ask(
+        "Quel ministre bavarois de l'Économie a salué l'arrivée d'OpenAI ?"
+    )
+    streamed = "".join(stream)
+    answer = stream.answer
+    assert streamed == answer.draft and "Söder" in answer.draft
+    assert answer.revised and "Söder" not in answer.text
+    assert answer.dropped == ["Le ministre est Markus Söder."]
+    assert "Hubert Aiwanger" in answer.text and answer.sentences[0].origin == "quote"
+    assert answer.citations and "Aiwanger" in answer.cited_passages[0].text
+
+
+def test_an_invention_on_a_question_the_corpus_cannot_answer_becomes_a_refusal(store, fake_embedder):
+    pieces = ("Le loyer du bureau est de 100 000 euros par an [1].",)
+    answer = make_pipeline(store, fake_embedder, pieces=pieces).answer("Quel est le loyer du bureau parisien ?")
+    assert answer.refused and answer.text == REFUSAL and answer.revised
+    assert answer.citations == [] and len(answer.passages) == 3  # the closest passages, for the reader
+
+
+def test_a_supported_draft_is_not_revised(store, fake_embedder):
+    answer = make_pipeline(store, fake_embedder, pieces=("Hubert", " Aiwanger", ".")).answer(
+        "Quel ministre bavarois de l'Économie a salué l'arrivée d'OpenAI ?"
+    )
+    assert not answer.revised and answer.text == answer.draft
+
+
+class LoopingGenerator(FakeGenerator):
+    def __init__(self):
+        super().__init__(["Hubert Aiwanger a salué l'arrivée d'OpenAI [1]. "] * 50)
+        self.closed = False
+        self.yielded = 0
+
+    def stream(self, prompt):
+        try:
+            for piece in super().stream(prompt):
+                self.yielded += 1
+                yield piece
+        finally:
+            self.closed = True
+
+
+def test_generation_stops_when_the_model_repeats_itself(store, fake_embedder):
+    generator = LoopingGenerator()
+    answer = Pipeline(DenseRetriever(store, fake_embedder), generator, top_k=3).answer(
+        "Quel ministre bavarois a salué l'arrivée d'OpenAI ?"
+    )
+    assert generator.yielded < 5 and generator.closed
+    assert answer.text.count("Aiwanger") == 1
+
+
+def test_a_follow_up_is_searched_with_the_conversation(store, fake_embedder):
+    pipeline = make_pipeline(store, fake_embedder, pieces=("Hubert Aiwanger.",))
+    answer = pipeline.answer("Qui l'a salué ?", ["Quand OpenAI ouvrira-t-elle son bureau de Munich ?"])
+    assert answer.question == "Qui l'a salué ?"
+    assert "Munich" in answer.search_question and "salué" in answer.search_question
+    assert "Munich" in pipeline.generator.prompts[0].text.split("Question :")[-1]

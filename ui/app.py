@@ -20,11 +20,28 @@ EXAMPLES = [
 ]
 
 
+def revision_markdown(answer: Answer) -> str:
+    """What the check changed in the streamed draft, for the reader to see."""
+    if not answer.revised:
+        return ""
+    removed = "".join(f"\n- ~~{html.escape(s)}~~" for s in answer.dropped)
+    if answer.refused:
+        what = "Le brouillon n'était pas étayé par les passages : pas de réponse."
+    elif any(s.origin == "quote" for s in answer.sentences):
+        what = "Le brouillon n'était pas étayé par les passages : voici la phrase du passage la plus proche."
+    else:
+        what = "Phrases non étayées par les passages retirées."
+    return (
+        f"\n\n<details><summary><i>Réponse corrigée après vérification.</i></summary>\n\n{what}{removed}\n\n</details>"
+    )
+
+
 def sources_markdown(answer: Answer) -> str:
     """The passages shown to the model, numbered like the answer's markers; cited ones first-class."""
     if not answer.passages:
         return ""
-    lines = ["", "---", "**Sources**", ""]
+    heading = "**Passages les plus proches, à vérifier**" if answer.refused else "**Sources**"
+    lines = ["", "---", heading, ""]
     for number, passage in enumerate(answer.passages, start=1):
         cited = " ✓" if number in answer.citations else ""
         name = html.escape(os.path.basename(passage.source))
@@ -38,8 +55,9 @@ def sources_markdown(answer: Answer) -> str:
 
 def make_respond(pipeline: Pipeline):
     def respond(message: str, history: list[dict]) -> Iterator[str]:
+        asked = [m["content"] for m in history if m.get("role") == "user" and isinstance(m.get("content"), str)]
         try:
-            stream = pipeline.ask(message)
+            stream = pipeline.ask(message, asked)
             text = ""
             for piece in stream:
                 text += piece
@@ -47,7 +65,8 @@ def make_respond(pipeline: Pipeline):
         except DepecheError as error:
             yield f"⚠️ {error}"
             return
-        yield stream.answer.text + "\n" + sources_markdown(stream.answer)
+        answer = stream.answer
+        yield answer.text + revision_markdown(answer) + "\n" + sources_markdown(answer)
 
     return respond
 
