@@ -36,7 +36,8 @@ STOPWORDS = frozenset(
 
 def content_words(text: str) -> set[str]:
     """Lowercased, accent-folded words that carry meaning: ``"l'Économie"`` -> ``{"economie"}``."""
-    folded = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    text = text.lower().replace("’", "'")  # the typographic apostrophe would glue "l’arrivée" into one word
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return {w for w in _WORD.findall(folded) if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
 
 

@@ -88,7 +88,7 @@ class Settings:
     # The answer check (rag.grounding): calibrated on the gold sets, see the README.
     min_support: float = 0.7
     min_similarity: float = 0.8
-    min_coverage: float = 0.75
+    min_coverage: float = 0.5
 
     @property
     def index_dir(self) -> Path:

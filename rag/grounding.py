@@ -9,9 +9,11 @@ draft is not the answer; each of its sentences must earn its place:
   sentences (``min_similarity``);
 - a supported sentence keeps the markers of the passages that support it; one citing a
   passage that does not support it is re-cited to a shown passage that does, or dropped;
-- when no sentence survives, the answer becomes a quotation of the evidence sentence that
-  covers most of the question's terms, if it covers enough of them (``min_coverage``);
-  otherwise the bot refuses.
+- dropped sentences are replaced by a quotation of the evidence sentence that holds most of
+  the question's terms (and, for «Combien…» or «Quand…», a number or a date), with its
+  marker, unless the kept sentences already say it; quotations are made only when the
+  evidence as a whole holds enough of the question's terms (``min_coverage``);
+- when no sentence survives and no quotation can be made, the bot refuses.
 
 Each sentence of the result keeps its markers, its support score and its similarity, so
 the chat can show which words came from where.
@@ -42,7 +44,7 @@ from rag.prompting import REFUSAL
 
 MIN_SUPPORT = 0.7  # share of a sentence's content words found in the passage it cites
 MIN_SIMILARITY = 0.8  # cosine with the closest evidence sentence (multilingual-e5)
-MIN_COVERAGE = 0.75  # share of the question's terms a quotation must hold
+MIN_COVERAGE = 0.5  # share of the question's terms the evidence must hold for a quotation (seeds gold set)
 _MARKERS = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Words of the question that ask rather than say what is asked about (stemmed).
@@ -52,6 +54,42 @@ _QUESTION_WORDS = frozenset(
         "article articles cité citée cite selon d'après chacun ensemble mentionne évoquent"
     )
 )
+
+
+_MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
+_NUMBER_WORDS = (
+    r"\b(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt|trente|cent|cents|mille"
+    r"|millions?|milliards?|dizaines?|centaines?|milliers?)\b"
+)
+# What kind of answer a question asks for, and how a sentence that gives one looks.
+ANSWER_TYPES: list[tuple[str, re.Pattern, re.Pattern]] = [
+    (
+        "nombre",
+        re.compile(
+            r"^(?:\S+\s+){0,3}combien\b|\bquel(?:le)?s? (?:est |sera |était )?(?:le |la |l')?"
+            r"(?:montant|âge|nombre|chiffre|capacité|prix|coût|budget|somme|taux|effectif)\b",
+            re.IGNORECASE,
+        ),
+        re.compile(rf"\d|{_NUMBER_WORDS}", re.IGNORECASE),
+    ),
+    (
+        "date",
+        re.compile(r"^(?:\S+\s+){0,2}quand\b|\bquelle date\b|\bquelle année\b|\bdepuis quand\b", re.IGNORECASE),
+        re.compile(
+            rf"\d|\b(?:{_MONTHS})\b|\b(?:année|mois|semaine|prochain|prochaine|dernier|dernière|plus tard|bientôt"
+            r"|hier|demain|aujourd'hui|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b",
+            re.IGNORECASE,
+        ),
+    ),
+]
+
+
+def asked_type(question: str) -> tuple[str, re.Pattern] | None:
+    """``("nombre", pattern)`` for «Combien…», ``("date", pattern)`` for «Quand…»; else None."""
+    for name, asks, gives in ANSWER_TYPES:
+        if asks.search(question):
+            return name, gives
+    return None
 
 
 @dataclass(frozen=True)
@@ -141,8 +179,10 @@ class AnswerChecker:
         min_support: float = MIN_SUPPORT,
         min_similarity: float = MIN_SIMILARITY,
         min_coverage: float = MIN_COVERAGE,
+        replace_unsupported: bool = True,
     ) -> None:
         self.embedder = embedder
+        self.replace_unsupported = replace_unsupported
         self.min_support = min_support
         self.min_similarity = min_similarity
         self.min_coverage = min_coverage
@@ -164,12 +204,22 @@ class AnswerChecker:
                 dropped.append(text)
             else:
                 kept.append(sentence)
-        if kept:
+        if kept and not (dropped and self.replace_unsupported):
             return CheckedAnswer(kept, refused=False, dropped=dropped)
         quote = self.quotation(question, evidence)
+        if kept:
+            if quote is not None and not self._repeats(quote.text, kept):
+                kept.append(quote)
+            return CheckedAnswer(kept, refused=False, dropped=dropped)
         if quote is None:
             return CheckedAnswer([], refused=True, dropped=dropped)
         return CheckedAnswer([quote], refused=False, dropped=dropped)
+
+    def _repeats(self, text: str, sentences: Sequence[AnswerSentence]) -> bool:
+        """Whether most of ``text``'s terms are already said by ``sentences``."""
+        terms = set(self._analyzer.terms(text))
+        said = set(self._analyzer.terms(" ".join(s.text for s in sentences)))
+        return not terms or len(terms & said) / len(terms) >= 0.5
 
     # -- support --------------------------------------------------------------------------
 
@@ -196,14 +246,14 @@ class AnswerChecker:
         return best
 
     def support(self, text: str, item: Evidence) -> float:
-        """Share of the sentence's content words in the evidence; 0 if it states a number the evidence lacks."""
+        """Share of the sentence's terms (stemmed) in the evidence; 0 if it states a number the evidence lacks."""
         source = f"{item.passage.title} {item.passage.date or ''} {item.text}"
         if any(number not in source for number in _NUMBER.findall(text)):
             return 0.0
-        words = content_words(text)
-        if not words:
+        terms = set(self._analyzer.terms(text))
+        if not terms:
             return 0.0
-        return len(words & content_words(source)) / len(words)
+        return len(terms & set(self._analyzer.terms(source))) / len(terms)
 
     def similarity(self, text: str, item: Evidence) -> float | None:
         if self.embedder is None or not item.sentences:
@@ -228,9 +278,12 @@ class AnswerChecker:
         if self.coverage(question, evidence) < self.min_coverage:
             return None
         terms = self._question_terms(question)
+        wanted = asked_type(question)
         best, best_score = None, float("-inf")
         for rank, item in enumerate(evidence):
             for sentence in item.sentences:
+                if wanted and not wanted[1].search(sentence):
+                    continue  # «Combien…?» is not answered by a sentence without a number
                 present = set(self._analyzer.terms(f"{item.passage.title} {sentence}"))
                 score = sum(t in present for t in terms) / max(1, len(terms)) - 0.1 * rank
                 if score > best_score:
