@@ -61,6 +61,12 @@ def markdown_report(metrics: dict, results: Sequence[ItemResult], title: str) ->
             f"- **Question** : {r.item.question}",
             f"- **Attendu** : {r.item.answer or '(refus)'}",
             f"- **Réponse** : {r.answer}",
+            *([f"- **Brouillon du modèle** (corrigé par la vérification) : {r.draft}"] if r.revised else []),
+            *(
+                [f"- **Question cherchée** : {r.search_question}"]
+                if r.search_question not in ("", r.item.question)
+                else []
+            ),  # noqa: E501
             f"- **Citations** : {cited or 'aucune'} · passage justificatif au rang {r.support_rank or '> 5'}",
             f"- **Scores** : {scores} · {r.total_s:.2f} s",
             "",

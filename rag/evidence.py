@@ -22,7 +22,7 @@ from rag.store import Passage
 
 # A break after . ! ? … or », before a capital, a quote or a digit; not after an initial ("M.").
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…»])(?<!\b[A-Z]\.)\s+(?=[A-ZÀ-ÖØ-Þ«\"0-9])|\n+")
-MAX_EVIDENCE_CHARS = 450
+MAX_EVIDENCE_CHARS = 300
 # Text addressed to the assistant rather than to a reader: documents are data, not orders.
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|ignorez|oublie|oubliez|disregard)\s+(?:all\s+|toutes\s+|les\s+|tes\s+|vos\s+|the\s+|your\s+)*"
@@ -45,6 +45,11 @@ class Evidence:
     @property
     def text(self) -> str:
         return " ".join(self.sentences)
+
+    @property
+    def all_sentences(self) -> list[str]:
+        """Every sentence of the passage (instructions to an assistant left out): what a quotation may use."""
+        return [s for s in split_sentences(self.passage.text) if not looks_like_instruction(s)]
 
 
 @lru_cache(maxsize=1)

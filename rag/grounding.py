@@ -281,7 +281,7 @@ class AnswerChecker:
         wanted = asked_type(question)
         best, best_score = None, float("-inf")
         for rank, item in enumerate(evidence):
-            for sentence in item.sentences:
+            for sentence in item.all_sentences or item.sentences:
                 if wanted and not wanted[1].search(sentence):
                     continue  # «Combien…?» is not answered by a sentence without a number
                 present = set(self._analyzer.terms(f"{item.passage.title} {sentence}"))

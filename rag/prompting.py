@@ -35,6 +35,7 @@ _EXAMPLE = (
     f"Réponse : {REFUSAL}\n\n"
 )
 
+TITLE_CHARS = 90  # a headline-less article's title is its lede's first sentence: long, and already in the text
 STOP_SEQUENCES = ["\n", "Question :", "Extraits :"]  # one paragraph, then stop
 
 
@@ -52,7 +53,8 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
     blocks = []
     for item in evidence:
         dated = f"Article du {item.passage.date}. " if item.passage.date else ""
-        blocks.append(f"[{item.number}] {item.passage.title}\n{dated}{item.text.strip()}")
+        title = item.passage.title if len(item.passage.title) <= TITLE_CHARS else item.passage.title[:TITLE_CHARS] + "…"
+        blocks.append(f"[{item.number}] {title}\n{dated}{item.text.strip()}")
     return "\n".join(blocks)
 
 

@@ -4,7 +4,7 @@ from index.build import build_index
 from rag.errors import EmptyQuestionError, QuestionTooLongError
 from rag.evidence import select_evidence
 from rag.pipeline import Pipeline
-from rag.prompting import REFUSAL
+from rag.prompting import REFUSAL, TITLE_CHARS
 from rag.retrieval import DenseRetriever
 from rag.store import IndexInfo, IndexStore
 from tests.conftest import SEEDS
@@ -42,7 +42,7 @@ def test_prompt_numbers_the_passages_and_holds_the_question(store, fake_embedder
     answer = pipeline.answer(QUESTION)
     prompt = pipeline.generator.prompts[0]
     for number, passage in enumerate(answer.passages, start=1):
-        assert f"[{number}] {passage.title}" in prompt.text
+        assert f"[{number}] {passage.title[:TITLE_CHARS]}" in prompt.text
         assert select_evidence(answer.question, passage.text) in prompt.text
     assert prompt.text.rstrip().endswith("Réponse :")
     assert QUESTION in prompt.text and QUESTION in prompt.messages[-1]["content"]
