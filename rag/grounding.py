@@ -41,6 +41,7 @@ from rag.embedding import Embedder
 from rag.evidence import Evidence, split_sentences
 from rag.keyword import FrenchAnalyzer
 from rag.prompting import REFUSAL
+from rag.text import fold_accents
 
 MIN_SUPPORT = 0.7  # share of a sentence's content words found in the passage it cites
 MIN_SIMILARITY = 0.8  # cosine with the closest evidence sentence (multilingual-e5)
@@ -165,6 +166,18 @@ def is_looping(text: str, ngram: int = 6) -> bool:
     return False
 
 
+_NAME = re.compile(r"(?<=[\s(«\"'’])[A-ZÀ-ÖØ-Þ][\w-]*")
+
+
+def names_in(sentence: str) -> list[str]:
+    """Capitalized words past the sentence's first: names, most of them.
+
+    >>> names_in("En 2025, la start-up ouvrira un bureau à Milan avec l'appui de Microsoft.")
+    ['Milan', 'Microsoft']
+    """
+    return _NAME.findall(sentence.strip())
+
+
 def is_refusal(text: str) -> bool:
     return REFUSAL[:20].lower() in text.lower()
 
@@ -250,6 +263,9 @@ class AnswerChecker:
         source = f"{item.passage.title} {item.passage.date or ''} {item.text}"
         if any(number not in source for number in _NUMBER.findall(text)):
             return 0.0
+        folded = fold_accents(source.lower())
+        if any(fold_accents(name.lower()) not in folded for name in names_in(text)):
+            return 0.0  # «… un bureau à Milan»: a name the passage never mentions
         terms = set(self._analyzer.terms(text))
         if not terms:
             return 0.0

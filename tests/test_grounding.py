@@ -126,3 +126,9 @@ def test_render_puts_markers_before_the_full_stop():
 )
 def test_is_looping(text, looping):
     assert is_looping(text) is looping
+
+
+def test_a_name_the_passage_never_mentions_is_not_supported(check):
+    draft = "OpenAI ouvrira un bureau à Milan [1]."
+    answer = check("Quand OpenAI ouvrira-t-il un bureau à Milan ?", draft, EVIDENCE)
+    assert "Milan" not in answer.text and answer.dropped == ["OpenAI ouvrira un bureau à Milan."]
