@@ -132,3 +132,10 @@ def test_a_name_the_passage_never_mentions_is_not_supported(check):
     draft = "OpenAI ouvrira un bureau à Milan [1]."
     answer = check("Quand OpenAI ouvrira-t-il un bureau à Milan ?", draft, EVIDENCE)
     assert "Milan" not in answer.text and answer.dropped == ["OpenAI ouvrira un bureau à Milan."]
+
+
+def test_no_quotation_for_a_question_about_a_name_no_passage_holds(check):
+    answer = check("OpenAI ouvrira-t-elle un bureau à Madrid ?", "Oui, à Madrid [1].", EVIDENCE)
+    assert answer.refused
+    answered = check("OpenAI ouvrira-t-elle un bureau à Munich ?", "Oui, à Madrid [1].", EVIDENCE)
+    assert not answered.refused and answered.sentences[0].origin == "quote"
