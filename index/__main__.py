@@ -1,4 +1,11 @@
-"""``python -m index build [--from DIR ...] [--if-missing]`` and ``python -m index status``."""
+"""The index commands.
+
+- ``python -m index build [--from DIR ...] [--if-missing]``: a new index from seeds/ (and DIRs);
+- ``python -m index add PATH ...``: add or update files and folders, embedding only what changed;
+- ``python -m index remove DOC_ID ...``: remove documents;
+- ``python -m index list``: the documents, with their ids, titles, dates, sources and passages;
+- ``python -m index status``: what the index holds and how it was built.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +40,36 @@ def build(settings: Settings, folders: list[Path], if_missing: bool) -> int:
     return 0
 
 
+def add(settings: Settings, paths: list[Path]) -> int:
+    from index.update import add_documents
+    from rag.components import load_embedder
+
+    report = add_documents(settings, paths, load_embedder(settings))
+    for reason in report.skipped:
+        print(f"  ignoré : {reason}")
+    print(report.summary())
+    return 0
+
+
+def remove(settings: Settings, doc_ids: list[str]) -> int:
+    from index.update import remove_documents
+
+    report = remove_documents(settings, doc_ids)
+    for doc_id in report.unknown:
+        print(f"  inconnu : {doc_id}")
+    print(report.summary())
+    return 1 if report.unknown and not report.removed else 0
+
+
+def list_documents(settings: Settings) -> int:
+    store = IndexStore.open(settings.index_dir)
+    for doc in store.documents():
+        print(f"{doc.doc_id}\t{doc.title}\t{doc.date or '—'}\t{doc.source}\t{doc.chunks} passages")
+    documents, chunks = store.counts()
+    print(f"{documents} documents, {chunks} passages.")
+    return 0
+
+
 def status(settings: Settings) -> int:
     store = IndexStore.open(settings.index_dir)  # any model: status describes what is there
     documents, chunks = store.counts()
@@ -60,11 +97,22 @@ def main() -> int:
         help="un dossier d'articles de plus (répétable)",
     )
     build_parser.add_argument("--if-missing", action="store_true", help="ne rien faire si un index existe")
+    add_parser = commands.add_parser("add", help="ajouter ou mettre à jour des fichiers ou dossiers")
+    add_parser.add_argument("paths", nargs="+", type=Path, help="fichiers ou dossiers (parcourus récursivement)")
+    remove_parser = commands.add_parser("remove", help="retirer des documents")
+    remove_parser.add_argument("doc_ids", nargs="+", help="identifiants (voir python -m index list)")
+    commands.add_parser("list", help="lister les documents")
     commands.add_parser("status", help="décrire l'index")
     args = parser.parse_args()
     settings = Settings.from_env()
     if args.command == "build":
         return build(settings, args.folders, args.if_missing)
+    if args.command == "add":
+        return add(settings, args.paths)
+    if args.command == "remove":
+        return remove(settings, args.doc_ids)
+    if args.command == "list":
+        return list_documents(settings)
     return status(settings)
 
 

@@ -234,3 +234,24 @@ def test_a_follow_up_is_answered_from_the_conversation(pipeline):
     assert any(p.doc_id != MUNICH for p in answer.passages)
     named = pipeline.answer("Qui l'a salué ?", ["OpenAI va ouvrir un bureau à Munich : qui s'en réjouit ?"])
     assert "Munich" in named.search_question
+
+
+def test_cli_add_list_and_remove(tmp_path):
+    home = tmp_path / "home"
+    assert _cli("-m", "index", "build", home=home).returncode == 0
+    article = tmp_path / "lyon-tramway.txt"
+    article.write_text("Tramway à Lyon\n\nLa ligne T10 relie Gerland à Vénissieux depuis samedi.", encoding="utf-8")
+
+    added = _cli("-m", "index", "add", str(article), home=home)
+    assert added.returncode == 0, added.stderr
+    assert "1 ajouté(s), 0 mis à jour, 0 inchangé(s)" in added.stdout
+    again = _cli("-m", "index", "add", str(article), home=home)
+    assert "0 ajouté(s), 0 mis à jour, 1 inchangé(s) ; 0 passages" in again.stdout
+
+    listed = _cli("-m", "index", "list", home=home)
+    assert listed.returncode == 0 and "lyon-tramway\tTramway à Lyon" in listed.stdout
+    assert "3 documents" in listed.stdout
+
+    removed = _cli("-m", "index", "remove", "lyon-tramway", "nowhere", home=home)
+    assert removed.returncode == 0 and "1 retiré(s), 1 inconnu(s)" in removed.stdout
+    assert "lyon-tramway" not in _cli("-m", "index", "list", home=home).stdout
