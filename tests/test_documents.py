@@ -78,18 +78,19 @@ def test_unreadable_files_are_reported_by_name_and_skipped(tmp_path):
     good = tmp_path / "bon.txt"
     good.write_text("Titre\n\nUn corps d'article.", encoding="utf-8")
     latin1 = tmp_path / "latin1.txt"
-    latin1.write_bytes("Titre\n\nÉté à Besançon, déjà.".encode("latin-1"))
+    latin1.write_bytes("Titre\n\nÉté à Besançon, déjà.".encode("latin-1"))  # detected and decoded
     empty = tmp_path / "vide.txt"
     empty.write_text("  \n", encoding="utf-8")
     binary = tmp_path / "binaire.txt"
     binary.write_bytes(b"\x00\x01\x02abc")
-    (tmp_path / "image.png").write_bytes(b"\x89PNG")  # not a text suffix: not a source
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")  # not a format that is read: reported
 
     documents, skipped = load_documents([tmp_path])
 
-    assert [d.doc_id for d in documents] == ["bon"]
+    assert [d.doc_id for d in documents] == ["bon", "latin1"]
+    assert documents[1].body == "Été à Besançon, déjà."
     assert len(skipped) == 3
-    assert any("latin1.txt" in s and "UTF-8" in s for s in skipped)
+    assert any("image.png" in s and "format non pris en charge" in s for s in skipped)
     assert any("vide.txt" in s for s in skipped)
     assert any("binaire.txt" in s for s in skipped)
 
