@@ -6,6 +6,8 @@
   of the seeds set and fails (exit 1) when a metric crosses its floor in ``eval/floors.json``.
 - ``python -m eval retrieval --dataset PATH [--json]``: the retrieval benchmark.
 - ``python -m eval compare RUN_A RUN_B``: the metric deltas between two runs.
+- ``python -m eval dedup [--json]``: duplicate detection measured on ``eval/gold/dedup.jsonl``.
+- ``python -m eval ingest [--json]``: the indexing benchmark (add, rebuild, one article).
 """
 
 from __future__ import annotations
@@ -196,6 +198,14 @@ def main() -> int:
         return retrieval(argv[1:])
     if argv and argv[0] == "compare":
         return compare(argv[1:])
+    if argv and argv[0] == "dedup":
+        from eval.dedup import main as dedup
+
+        return dedup(argv[1:])
+    if argv and argv[0] == "ingest":
+        from eval.ingest import main as ingest
+
+        return ingest(argv[1:])
     return evaluate_command(argv)
 
 

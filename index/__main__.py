@@ -1,8 +1,11 @@
 """The index commands.
 
-- ``python -m index build [--from DIR ...] [--if-missing]``: a new index from seeds/ (and DIRs);
-- ``python -m index add PATH ...``: add or update files and folders, embedding only what changed;
+- ``python -m index build [--from DIR ...] [--if-missing] [--force]``: a new index from seeds/ (and DIRs);
+- ``python -m index add PATH ... [--keep-near-duplicates]``: add or update files and folders
+  (text, Markdown, HTML, PDF, DOCX), embedding only what changed;
 - ``python -m index remove DOC_ID ...``: remove documents;
+- ``python -m index rebuild``: index every document anew from its recorded source file, e.g.
+  after changing the embedding model or the chunk settings;
 - ``python -m index list``: the documents, with their ids, titles, dates, sources and passages;
 - ``python -m index status``: what the index holds and how it was built.
 """
@@ -15,21 +18,28 @@ from pathlib import Path
 from rag.cli import run
 from rag.config import Settings
 from rag.errors import IndexCorruptedError, ModelMismatchError
-from rag.store import IndexStore, index_exists, recorded_sources
+from rag.store import IndexStore, index_exists, stored_documents
 
 
-def build(settings: Settings, folders: list[Path], if_missing: bool) -> int:
+def build(settings: Settings, folders: list[Path], if_missing: bool, force: bool) -> int:
     sources = [settings.seeds_dir, *folders]
-    if if_missing and index_exists(settings.index_dir):
-        try:
-            IndexStore.open(settings.index_dir, embed_model=settings.embed_model).close()
-            print(f"Index présent dans {settings.index_dir}.")
-            return 0
-        except (ModelMismatchError, IndexCorruptedError) as error:
-            # Rebuild from every file the old index held, not only the seeds.
-            print(f"{error}\nReconstruction à partir des fichiers de l'index…")
-            recorded = [path for path in recorded_sources(settings.index_dir) if path.exists()]
-            sources += [path for path in recorded if not path.is_relative_to(settings.seeds_dir)]
+    if index_exists(settings.index_dir) or stored_documents(settings.index_dir):
+        if if_missing:
+            try:
+                IndexStore.open(settings.index_dir, embed_model=settings.embed_model).close()
+                print(f"Index présent dans {settings.index_dir}.")
+                return 0
+            except (ModelMismatchError, IndexCorruptedError) as error:
+                print(f"{error}\nReconstruction à partir des sources de l'index…")
+                return rebuild(settings)
+        outside = [d.doc_id for d in stored_documents(settings.index_dir) if not _under(Path(d.source), sources)]
+        if outside and not force:
+            print(
+                f"L'index contient {len(outside)} document(s) ajouté(s) hors de {', '.join(map(str, sources))} "
+                f"({', '.join(outside[:3])}{'…' if len(outside) > 3 else ''}) : `python -m index rebuild` les garde, "
+                "`python -m index build --force` repart des seuls dossiers donnés."
+            )
+            return 1
     from index.build import build_index
     from rag.components import load_embedder
 
@@ -40,14 +50,22 @@ def build(settings: Settings, folders: list[Path], if_missing: bool) -> int:
     return 0
 
 
-def add(settings: Settings, paths: list[Path]) -> int:
-    from index.update import add_documents
-    from rag.components import load_embedder
+def _under(path: Path, folders: list[Path]) -> bool:
+    return any(path.is_relative_to(folder.resolve()) for folder in folders)
 
-    report = add_documents(settings, paths, load_embedder(settings))
-    for reason in report.skipped:
-        print(f"  ignoré : {reason}")
+
+def _print_report(report) -> None:
+    for note in report.notes():
+        print(f"  {note}")
     print(report.summary())
+
+
+def add(settings: Settings, paths: list[Path], keep_near_duplicates: bool) -> int:
+    from index.update import add_documents
+    from rag.components import lazy_embedder
+
+    report = add_documents(settings, paths, lazy_embedder(settings), keep_near_duplicates=keep_near_duplicates)
+    _print_report(report)
     return 0
 
 
@@ -55,10 +73,17 @@ def remove(settings: Settings, doc_ids: list[str]) -> int:
     from index.update import remove_documents
 
     report = remove_documents(settings, doc_ids)
-    for doc_id in report.unknown:
-        print(f"  inconnu : {doc_id}")
-    print(report.summary())
+    _print_report(report)
     return 1 if report.unknown and not report.removed else 0
+
+
+def rebuild(settings: Settings) -> int:
+    from index.update import rebuild_index
+    from rag.components import lazy_embedder
+
+    report = rebuild_index(settings, lazy_embedder(settings))
+    _print_report(report)
+    return 0
 
 
 def list_documents(settings: Settings) -> int:
@@ -79,8 +104,14 @@ def status(settings: Settings) -> int:
     print(f"Passages : {chunks}")
     print(f"Modèle d'embedding : {info.embed_model} ({info.dimension} dimensions)")
     print(f"Découpage : {info.chunk_size} caractères, chevauchement {info.chunk_overlap}")
+    print(f"Version : {store.directory.name}")
     if info.embed_model != settings.embed_model:
-        print(f"Attention : le modèle configuré est {settings.embed_model} ; reconstruisez l'index.")
+        print(f"Attention : le modèle configuré est {settings.embed_model} ; lancez `python -m index rebuild`.")
+    if (info.chunk_size, info.chunk_overlap) != (settings.chunks.size, settings.chunks.overlap):
+        print(
+            f"Attention : le découpage configuré est {settings.chunks.size}/{settings.chunks.overlap} ; "
+            "lancez `python -m index rebuild`."
+        )
     return 0
 
 
@@ -97,18 +128,29 @@ def main() -> int:
         help="un dossier d'articles de plus (répétable)",
     )
     build_parser.add_argument("--if-missing", action="store_true", help="ne rien faire si un index existe")
+    build_parser.add_argument(
+        "--force", action="store_true", help="oublier les documents ajoutés hors des dossiers donnés"
+    )
     add_parser = commands.add_parser("add", help="ajouter ou mettre à jour des fichiers ou dossiers")
     add_parser.add_argument("paths", nargs="+", type=Path, help="fichiers ou dossiers (parcourus récursivement)")
+    add_parser.add_argument(
+        "--keep-near-duplicates",
+        action="store_true",
+        help="indexer aussi les quasi-doublons (la même dépêche légèrement retouchée)",
+    )
     remove_parser = commands.add_parser("remove", help="retirer des documents")
     remove_parser.add_argument("doc_ids", nargs="+", help="identifiants (voir python -m index list)")
+    commands.add_parser("rebuild", help="tout réindexer depuis les fichiers sources (nouveau modèle, découpage)")
     commands.add_parser("list", help="lister les documents")
     commands.add_parser("status", help="décrire l'index")
     args = parser.parse_args()
     settings = Settings.from_env()
     if args.command == "build":
-        return build(settings, args.folders, args.if_missing)
+        return build(settings, args.folders, args.if_missing, args.force)
     if args.command == "add":
-        return add(settings, args.paths)
+        return add(settings, args.paths, args.keep_near_duplicates)
+    if args.command == "rebuild":
+        return rebuild(settings)
     if args.command == "remove":
         return remove(settings, args.doc_ids)
     if args.command == "list":

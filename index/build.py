@@ -1,26 +1,26 @@
 """Build the index from source folders: read, chunk, embed, store.
 
-The new index is written beside the old one and swapped in only once complete, so a
-build that fails or is interrupted leaves the previous index as it was.
+The new index is written as a new version and published only once complete
+(:mod:`index.writing`), so a build that fails or is interrupted leaves the previous index
+as it was.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
+from index.progress import Progress, Rates
+from index.writing import new_version
 from rag.chunking import Chunk, chunk_document
 from rag.config import Settings
+from rag.dedup import signature, signature_to_bytes, text_hash
 from rag.documents import Document, load_documents
 from rag.embedding import Embedder
-from rag.store import IndexInfo, IndexStore, swap_in
+from rag.store import IndexInfo, IndexStore
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,37 @@ class BuildReport:
     skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        line = f"{self.documents} documents, {self.chunks} passages indexés en {self.seconds:.1f} s"
+        rates = Rates(self.documents, self.chunks, self.seconds)
+        line = f"{self.documents} documents indexés ; {rates}"
         if self.skipped:
             line += f" ; {len(self.skipped)} fichier(s) ignoré(s)"
         return line + "."
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """What duplicate detection compares (:mod:`rag.dedup`)."""
+
+    text_hash: str
+    minhash: bytes
+
+    @classmethod
+    def of(cls, document: Document) -> Fingerprint:
+        return cls(text_hash(document.body), signature_to_bytes(signature(document.body)))
+
+
 def embedding_text(document: Document, chunk_text: str) -> str:
     """What is embedded for a chunk: its article's title gives it context."""
     return f"{document.title}\n{chunk_text}"
+
+
+def index_info(settings: Settings, embedder: Embedder) -> IndexInfo:
+    return IndexInfo(
+        embed_model=embedder.name,
+        dimension=embedder.dimension,
+        chunk_size=settings.chunks.size,
+        chunk_overlap=settings.chunks.overlap,
+    )
 
 
 def build_index(
@@ -53,7 +75,7 @@ def build_index(
     *,
     progress: bool = True,
 ) -> BuildReport:
-    """Read the text files under ``sources`` and build the index from them."""
+    """Read the files under ``sources`` and build the index from them."""
     started = time.perf_counter()
     documents, skipped = load_documents(sources)
     report = build_index_from_documents(settings, documents, embedder, progress=progress)
@@ -66,37 +88,49 @@ def build_index_from_documents(
     embedder: Embedder,
     *,
     progress: bool = True,
+    description: str = "Indexation",
 ) -> BuildReport:
-    """Chunk, embed and store ``documents`` in a new index that replaces ``settings.index_dir``."""
+    """Chunk, embed and store ``documents`` in a new index that replaces the current one."""
     started = time.perf_counter()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="index-building-", dir=settings.home))
-    try:
-        info = IndexInfo(
-            embed_model=embedder.name,
-            dimension=embedder.dimension,
-            chunk_size=settings.chunks.size,
-            chunk_overlap=settings.chunks.overlap,
+    with new_version(settings, fresh=index_info(settings, embedder)) as store:
+        chunks = store_documents(
+            store,
+            [(d, Fingerprint.of(d)) for d in documents],
+            embedder,
+            settings,
+            progress=progress,
+            description=description,
         )
-        store = IndexStore.create(staging, info)
-        total_chunks = 0
-        bar = tqdm(documents, desc="Indexation", unit="doc", disable=not progress)
-        for batch in _batches(bar, settings):
-            texts = [embedding_text(document, c.text) for document, chunks in batch for c in chunks]
-            vectors = embedder.embed_passages(texts)
+    return BuildReport(len(documents), chunks, time.perf_counter() - started)
+
+
+def store_documents(
+    store: IndexStore,
+    documents: Sequence[tuple[Document, Fingerprint]],
+    embedder: Embedder,
+    settings: Settings,
+    *,
+    progress: bool = True,
+    description: str = "Indexation",
+) -> int:
+    """Chunk and embed ``documents`` in batches and stage them in ``store``; return the passages."""
+    fingerprints = {document.doc_id: fingerprint for document, fingerprint in documents}
+    with Progress(len(documents), description, enabled=progress) as bar:
+        for batch in _batches((d for d, _ in documents), settings):
+            vectors = embedder.embed_passages([embedding_text(d, c.text) for d, chunks in batch for c in chunks])
             start = 0
             for document, chunks in batch:
-                store.add_document(document, chunks, vectors[start : start + len(chunks)])
+                fingerprint = fingerprints[document.doc_id]
+                store.add_document(
+                    document,
+                    chunks,
+                    vectors[start : start + len(chunks)],
+                    text_hash=fingerprint.text_hash,
+                    minhash=fingerprint.minhash,
+                )
                 start += len(chunks)
-            total_chunks += len(texts)
-            bar.set_postfix(passages=total_chunks)
-        store.save()
-        store.close()
-        swap_in(staging, settings.index_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return BuildReport(len(documents), total_chunks, time.perf_counter() - started)
+            bar.advance(len(batch), start)
+        return bar.chunks
 
 
 def _batches(documents: Iterable[Document], settings: Settings) -> Iterator[list[tuple[Document, list[Chunk]]]]:

@@ -1,34 +1,39 @@
-"""Add and remove documents without rebuilding: only new or changed files are embedded.
+"""Add, remove and rebuild documents without touching what did not change.
 
-Every change is made on a copy of the index folder, saved, then swapped in whole
-(:func:`rag.store.swap_in`): an update that fails or is interrupted leaves the index as it
-was, and the chat keeps reading the old folder until the new one is in place.
+Every command writes a new version of the index and publishes it whole
+(:mod:`index.writing`): one that fails or is interrupted leaves the index as it was, and the
+chat keeps reading the old version until the new one is in place.
 
-A file is recognised by its document id (from its name) and its content hash:
+A file is recognised by its path and its content hash:
 
-- a new id is added;
-- a known id with the same hash is left alone (``unchanged``);
-- a known id with another hash has its chunks, vectors and keyword entries replaced.
+- a new file is added, under an id from its name (``-2``, ``-3``… if the id is taken);
+- a known file with the same hash is left alone (``unchanged``);
+- a known file with another hash has its chunks, vectors and keyword entries replaced.
+
+A new text is also compared with the index (:mod:`index.duplicates`): the same normalized
+text as a document already there is not indexed again; a near duplicate (the same story
+lightly edited) is reported and left out unless ``keep_near_duplicates``.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import dataclasses
+import logging
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
-from index.build import _batches, build_index_from_documents, embedding_text
+from index.build import Fingerprint, index_info, store_documents
+from index.duplicates import DuplicateFinder
+from index.writing import new_version
 from rag.config import Settings
-from rag.documents import Document, load_documents
+from rag.documents import Document, read_document
 from rag.embedding import Embedder
-from rag.errors import IndexMissingError
-from rag.store import IndexStore, index_exists, swap_in
+from rag.errors import DocumentError, IndexMissingError
+from rag.store import IndexStore, index_exists, stored_documents
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,89 +44,131 @@ class UpdateReport:
     removed: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # ids asked for removal that the index lacks
     skipped: list[str] = field(default_factory=list)  # unreadable files, with the reason
+    duplicates: list[str] = field(default_factory=list)  # same text as an indexed document
+    near_duplicates: list[str] = field(default_factory=list)  # left out
+    kept_near_duplicates: list[str] = field(default_factory=list)  # kept, as asked
+    from_store: list[str] = field(default_factory=list)  # rebuild: source gone, stored text used
+    rebuilt: list[str] = field(default_factory=list)  # rebuild: every document indexed anew
     chunks: int = 0  # passages embedded
     seconds: float = 0.0
 
-    def summary(self) -> str:
-        parts = [
-            f"{len(self.added)} ajouté(s)",
-            f"{len(self.updated)} mis à jour",
-            f"{len(self.unchanged)} inchangé(s)",
+    def notes(self) -> list[str]:
+        """One line per file that needs the user's attention."""
+        return [
+            *(f"ignoré : {m}" for m in self.skipped),
+            *(f"doublon : {m}" for m in self.duplicates),
+            *(f"quasi-doublon : {m}" for m in self.near_duplicates),
+            *(f"quasi-doublon gardé : {m}" for m in self.kept_near_duplicates),
+            *(f"repris de l'index : {m}" for m in self.from_store),
+            *(f"inconnu : {m}" for m in self.unknown),
         ]
-        if self.removed or self.unknown:
-            parts.append(f"{len(self.removed)} retiré(s)")
-        if self.unknown:
-            parts.append(f"{len(self.unknown)} inconnu(s)")
-        if self.skipped:
-            parts.append(f"{len(self.skipped)} ignoré(s)")
-        return f"{', '.join(parts)} ; {self.chunks} passages calculés en {self.seconds:.1f} s."
 
-
-@contextmanager
-def staged_copy(settings: Settings, embed_model: str | None) -> Iterator[IndexStore]:
-    """A writable copy of the index; swapped in if the block completes, discarded otherwise."""
-    if not index_exists(settings.index_dir):
-        raise IndexMissingError(settings.index_dir)
-    staging = Path(tempfile.mkdtemp(prefix="index-updating-", dir=settings.home))
-    target = staging / "index"
-    try:
-        shutil.copytree(settings.index_dir, target)
-        store = IndexStore.open(target, embed_model=embed_model)
-        try:
-            yield store
-            store.save()
-        finally:
-            store.close()
-        for leftover in target.glob("*.sqlite-*"):  # WAL files, folded into the database on close
-            leftover.unlink(missing_ok=True)
-        swap_in(target, settings.index_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    def summary(self) -> str:
+        if self.rebuilt:
+            parts = [f"{len(self.rebuilt)} document(s) reconstruit(s)", f"dont {len(self.updated)} modifié(s) depuis"]
+        else:
+            parts = [
+                f"{len(self.added)} ajouté(s)",
+                f"{len(self.updated)} mis à jour",
+                f"{len(self.unchanged)} inchangé(s)",
+            ]
+        optional = [
+            (self.removed or self.unknown, f"{len(self.removed)} retiré(s)"),
+            (self.unknown, f"{len(self.unknown)} inconnu(s)"),
+            (self.duplicates, f"{len(self.duplicates)} doublon(s) écarté(s)"),
+            (self.near_duplicates, f"{len(self.near_duplicates)} quasi-doublon(s) écarté(s)"),
+            (self.kept_near_duplicates, f"{len(self.kept_near_duplicates)} quasi-doublon(s) gardé(s)"),
+            (self.from_store, f"{len(self.from_store)} repris de l'index"),
+            (self.skipped, f"{len(self.skipped)} ignoré(s)"),
+        ]
+        parts += [text for present, text in optional if present]
+        embedded = len(self.rebuilt) or len(self.added) + len(self.updated)
+        rate = ""
+        if embedded and self.seconds > 0:
+            rate = f" ({embedded / self.seconds:.1f} doc/s, {self.chunks / self.seconds:.1f} passages/s)"
+        return f"{', '.join(parts)} ; {self.chunks} passages calculés en {self.seconds:.1f} s{rate}."
 
 
 def add_documents(
-    settings: Settings, paths: Sequence[Path], embedder: Embedder, *, progress: bool = True
+    settings: Settings,
+    paths: Sequence[Path],
+    embedder: Embedder,
+    *,
+    keep_near_duplicates: bool = False,
+    progress: bool = True,
+    on_wait: Callable[[str], None] | None = print,
 ) -> UpdateReport:
-    """Index the files under ``paths`` (files or folders, recursively) into the existing index."""
+    """Index the files under ``paths`` (files or folders, recursively); the first ones make the index."""
+    from rag.documents import load_documents
+
     started = time.perf_counter()
     documents, skipped = load_documents(list(paths))
-    report = UpdateReport(skipped=skipped)
-    if not index_exists(settings.index_dir):  # the first documents make the index
-        built = build_index_from_documents(settings, documents, embedder, progress=progress)
-        report.added = [d.doc_id for d in documents]
-        report.chunks, report.seconds = built.chunks, time.perf_counter() - started
-        return report
-    with staged_copy(settings, embedder.name) as store:
-        fresh: list[Document] = []
-        for document in documents:
-            known = store.document(document.doc_id)
-            if known is None:
-                report.added.append(document.doc_id)
-            elif known.sha256 == document.sha256:
-                report.unchanged.append(document.doc_id)
-                continue
-            else:
-                store.remove_document(document.doc_id)
-                report.updated.append(document.doc_id)
-            fresh.append(document)
-        bar = tqdm(fresh, desc="Ajout", unit="doc", disable=not progress or not fresh)
-        for batch in _batches(bar, settings):
-            vectors = embedder.embed_passages([embedding_text(d, c.text) for d, chunks in batch for c in chunks])
-            start = 0
-            for document, chunks in batch:
-                store.add_document(document, chunks, vectors[start : start + len(chunks)])
-                start += len(chunks)
-            report.chunks += start
-            bar.set_postfix(passages=report.chunks)
+    report = UpdateReport(skipped=list(skipped))
+    with new_version(
+        settings,
+        if_missing=lambda: index_info(settings, embedder),
+        embed_model=embedder.name,
+        on_wait=on_wait,
+    ) as store:
+        accepted = _plan_additions(store, documents, report, keep_near_duplicates=keep_near_duplicates)
+        report.chunks = store_documents(store, accepted, embedder, settings, progress=progress, description="Ajout")
     report.seconds = time.perf_counter() - started
     return report
 
 
-def remove_documents(settings: Settings, doc_ids: Sequence[str]) -> UpdateReport:
+def _plan_additions(
+    store: IndexStore, documents: Sequence[Document], report: UpdateReport, *, keep_near_duplicates: bool
+) -> list[tuple[Document, Fingerprint]]:
+    """Decide, file by file, what to index; stage the removal of replaced documents."""
+    known = store.sources()
+    taken = {doc_id for doc_id, _ in known.values()}
+    duplicates = DuplicateFinder(store)
+    accepted: list[tuple[Document, Fingerprint]] = []
+    for document in documents:
+        name = Path(document.source).name
+        previous = known.get(document.source)
+        if previous is not None and previous[1] == document.sha256:
+            report.unchanged.append(previous[0])
+            continue
+        doc_id = previous[0] if previous is not None else _free_id(document.doc_id, taken)
+        document = dataclasses.replace(document, doc_id=doc_id)
+        fingerprint = Fingerprint.of(document)
+        twin = duplicates.exact(fingerprint.text_hash, doc_id)
+        if twin is not None:
+            report.duplicates.append(f"{name} : même texte que « {twin} », non indexé.")
+            continue
+        near = duplicates.near(fingerprint.minhash, doc_id)
+        if near is not None:
+            what = f"{name} : proche de « {near.doc_id} » (similarité {near.similarity:.2f})"
+            if not keep_near_duplicates:
+                report.near_duplicates.append(f"{what}, non indexé (--keep-near-duplicates pour l'indexer).")
+                continue
+            report.kept_near_duplicates.append(f"{what}, indexé.")
+        if previous is not None:
+            store.remove_document(doc_id)
+            report.updated.append(doc_id)
+        else:
+            report.added.append(doc_id)
+        taken.add(doc_id)
+        duplicates.remember(doc_id, fingerprint.text_hash, fingerprint.minhash)
+        accepted.append((document, fingerprint))
+    return accepted
+
+
+def _free_id(wanted: str, taken: set[str]) -> str:
+    doc_id, n = wanted, 2
+    while doc_id in taken:
+        doc_id, n = f"{wanted}-{n}", n + 1
+    return doc_id
+
+
+def remove_documents(
+    settings: Settings, doc_ids: Sequence[str], *, on_wait: Callable[[str], None] | None = print
+) -> UpdateReport:
     """Remove documents (their rows, vectors and keyword entries) by id."""
     started = time.perf_counter()
     report = UpdateReport()
-    with staged_copy(settings, None) as store:
+    with new_version(settings, on_wait=on_wait) as store:
         for doc_id in dict.fromkeys(doc_ids):
             if store.document(doc_id) is None:
                 report.unknown.append(doc_id)
@@ -130,3 +177,47 @@ def remove_documents(settings: Settings, doc_ids: Sequence[str]) -> UpdateReport
                 report.removed.append(doc_id)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def rebuild_index(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    progress: bool = True,
+    on_wait: Callable[[str], None] | None = print,
+) -> UpdateReport:
+    """Re-read every document's source file and index them all anew with the current settings
+    (embedding model, chunking). A source that is gone or unreadable is indexed from the text
+    the index holds, so a rebuild never loses a document."""
+    started = time.perf_counter()
+    if not index_exists(settings.index_dir) and not stored_documents(settings.index_dir):
+        raise IndexMissingError(settings.index_dir)
+    report = UpdateReport()
+    with new_version(settings, fresh=index_info(settings, embedder), on_wait=on_wait) as store:
+        documents = [_reread(old, report) for old in stored_documents(settings.index_dir)]
+        report.rebuilt = [d.doc_id for d in documents]
+        report.chunks = store_documents(
+            store,
+            [(d, Fingerprint.of(d)) for d in documents],
+            embedder,
+            settings,
+            progress=progress,
+            description="Reconstruction",
+        )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _reread(stored: Document, report: UpdateReport) -> Document:
+    source = Path(stored.source)
+    if not source.is_file():
+        report.from_store.append(f"{source.name} : fichier source introuvable, texte de l'index gardé.")
+        return stored
+    try:
+        document = read_document(source, doc_id=stored.doc_id)
+    except DocumentError as error:
+        report.from_store.append(f"{error} Texte de l'index gardé.")
+        return stored
+    if document.sha256 != stored.sha256:
+        report.updated.append(stored.doc_id)
+    return document

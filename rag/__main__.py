@@ -20,7 +20,7 @@ def format_source(number: int, passage: Passage, *, preview_chars: int = 90) -> 
     if len(preview) > preview_chars:
         preview = preview[:preview_chars].rsplit(" ", 1)[0] + "…"
     date = passage.date or "date inconnue"
-    return f"[{number}] {passage.title} — {date} — {name}, caractère {passage.start} : « {preview} »"
+    return f"[{number}] {passage.title} — {date} — {name}, {passage.location} : « {preview} »"
 
 
 def print_sources(answer: Answer) -> None:

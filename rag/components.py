@@ -7,17 +7,22 @@ which concrete models and store the product uses, for the CLIs and the chat.
 from __future__ import annotations
 
 from rag.config import Settings
-from rag.embedding import Embedder, SentenceTransformerEmbedder
+from rag.embedding import Embedder, LazyEmbedder, SentenceTransformerEmbedder
 from rag.generation import LlamaGenerator
 from rag.grounding import AnswerChecker
+from rag.live import LiveIndex
 from rag.models import resolve_gguf
 from rag.pipeline import Pipeline
 from rag.retrieval import make_retriever
-from rag.store import IndexStore
 
 
 def load_embedder(settings: Settings, *, show_progress: bool = False) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(settings.embed_model, cache=settings.cache, show_progress=show_progress)
+
+
+def lazy_embedder(settings: Settings) -> LazyEmbedder:
+    """The configured embedder, loaded only if something is embedded (index commands)."""
+    return LazyEmbedder(settings.embed_model, lambda: load_embedder(settings))
 
 
 def load_generator(settings: Settings) -> LlamaGenerator:
@@ -38,9 +43,10 @@ def make_checker(settings: Settings, embedder: Embedder | None) -> AnswerChecker
     )
 
 
-def open_store(settings: Settings) -> IndexStore:
-    """The index, checked against the configured embedding model (before loading it)."""
-    return IndexStore.open(settings.index_dir, embed_model=settings.embed_model)
+def open_store(settings: Settings) -> LiveIndex:
+    """The index, checked against the configured embedding model (before loading it), and
+    followed as ``python -m index`` commands publish new versions of it."""
+    return LiveIndex(settings.index_dir, embed_model=settings.embed_model)
 
 
 def build_pipeline(settings: Settings) -> Pipeline:

@@ -10,6 +10,7 @@ Every knob a user may turn lives here, with its environment variable:
 - ``DEPECHE_TOP_K``: how many passages the generator is shown.
 - ``DEPECHE_RETRIEVAL``: ``hybrid`` (default), ``dense`` or ``bm25``.
 - ``DEPECHE_THREADS``: llama.cpp threads (default: every core).
+- ``DEPECHE_LOCK_WAIT``: seconds an index command waits for another one to finish (default 600).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class Settings:
     min_support: float = 0.7
     min_similarity: float = 0.8
     min_coverage: float = 0.5
+    lock_wait: int = 600  # seconds a writer waits for another (rag.versions.write_lock)
 
     @property
     def index_dir(self) -> Path:
@@ -120,4 +122,5 @@ class Settings:
             min_support=_float_env("DEPECHE_MIN_SUPPORT", cls.min_support),
             min_similarity=_float_env("DEPECHE_MIN_SIMILARITY", cls.min_similarity),
             min_coverage=_float_env("DEPECHE_MIN_COVERAGE", cls.min_coverage),
+            lock_wait=_int_env("DEPECHE_LOCK_WAIT", cls.lock_wait),
         )

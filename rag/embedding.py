@@ -109,3 +109,29 @@ class SentenceTransformerEmbedder:
             [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vector, dtype=np.float32).reshape(self.dimension)
+
+
+class LazyEmbedder:
+    """An embedder that loads its model on first use: an index command that ends up embedding
+    nothing (an unchanged file, a removal) never pays for loading it."""
+
+    def __init__(self, name: str, load: Callable[[], Embedder]) -> None:
+        self.name = name
+        self._load = load
+        self._loaded: Embedder | None = None
+
+    @property
+    def loaded(self) -> Embedder:
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+    @property
+    def dimension(self) -> int:
+        return self.loaded.dimension
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.loaded.embed_passages(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.loaded.embed_query(text)

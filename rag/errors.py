@@ -30,7 +30,16 @@ class IndexMissingError(DepecheError):
 
 class IndexCorruptedError(DepecheError):
     def __init__(self, where: object, why: str) -> None:
-        super().__init__(f"L'index dans {where} est endommagé ({why}) : reconstruisez-le avec `python -m index build`.")
+        super().__init__(
+            f"L'index dans {where} est endommagé ({why}) : reconstruisez-le avec `python -m index rebuild`."
+        )
+
+
+class IndexBusyError(DepecheError):
+    def __init__(self, where: object, holder: str) -> None:
+        super().__init__(
+            f"L'index dans {where} est en cours de mise à jour ({holder}) : réessayez quand elle sera finie."
+        )
 
 
 class ModelMismatchError(DepecheError):
@@ -38,7 +47,7 @@ class ModelMismatchError(DepecheError):
         super().__init__(
             f"L'index a été construit avec le modèle d'embedding {built_with}, "
             f"mais le modèle configuré est {current} : "
-            "reconstruisez-le avec `python -m index build`."
+            "reconstruisez-le avec `python -m index rebuild`."
         )
 
 

@@ -17,7 +17,10 @@ from typing import Protocol
 from rag.config import RETRIEVAL_MODES
 from rag.embedding import Embedder
 from rag.errors import ConfigError
+from rag.live import LiveIndex
 from rag.store import IndexStore, Passage
+
+Index = IndexStore | LiveIndex  # one version, or the current one as the index changes
 
 RRF_K = 60  # the constant of Cormack et al. (2009); larger flattens the head of each ranking
 # Chosen on SPF-QR with the retrieval benchmark (README, "Retrieval"): dense-heavy convex fusion.
@@ -44,22 +47,24 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
 class DenseRetriever:
     """Cosine similarity between the question's embedding and every chunk's."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder) -> None:
+    def __init__(self, store: Index, embedder: Embedder) -> None:
         self.store = store
         self.embedder = embedder
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
-        return self.store.passages(self.store.vector_search(self.embedder.embed_query(question), k))
+        store = self.store.snapshot()
+        return store.passages(store.vector_search(self.embedder.embed_query(question), k))
 
 
 class KeywordRetriever:
     """French BM25 over the chunks' words."""
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: Index) -> None:
         self.store = store
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
-        return self.store.passages(self.store.keyword_search(question, k))
+        store = self.store.snapshot()
+        return store.passages(store.keyword_search(question, k))
 
 
 def convex_fusion(
@@ -89,7 +94,7 @@ class HybridRetriever:
 
     def __init__(
         self,
-        store: IndexStore,
+        store: Index,
         embedder: Embedder,
         *,
         fusion: str = HYBRID_FUSION,
@@ -108,16 +113,17 @@ class HybridRetriever:
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         depth = max(self.depth, k)
-        dense = self.store.vector_search(self.embedder.embed_query(question), depth)
-        keyword = self.store.keyword_search(question, depth)
+        store = self.store.snapshot()  # one version of the index for the whole search
+        dense = store.vector_search(self.embedder.embed_query(question), depth)
+        keyword = store.keyword_search(question, depth)
         if self.fusion == "rrf":
             fused = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in keyword]], k=self.rrf_k)
         else:
             fused = convex_fusion(dense, keyword, self.alpha)
-        return self.store.passages(fused[:k])
+        return store.passages(fused[:k])
 
 
-def make_retriever(mode: str, store: IndexStore, embedder: Embedder | None) -> Retriever:
+def make_retriever(mode: str, store: Index, embedder: Embedder | None) -> Retriever:
     """The retriever for ``mode``; BM25 alone needs no embedder."""
     if mode == "bm25":
         return KeywordRetriever(store)

@@ -1,11 +1,15 @@
-"""The index on disk: a FAISS vector index beside an SQLite database.
+"""One version of the index on disk: a FAISS vector index beside an SQLite database.
 
-``<dir>/store.sqlite`` holds documents (metadata and body), chunks (text and character
-offsets in the body) and the settings that built the index; ``<dir>/vectors.faiss``
-holds one normalized vector per chunk under the chunk's SQLite id, in an
-``IndexIDMap2`` over an inner-product index, so chunks can be removed by id;
+``<dir>/store.sqlite`` holds documents (metadata, body, duplicate fingerprints), chunks
+(text and character offsets in the body) and the settings that built the index;
+``<dir>/vectors.faiss`` holds one normalized vector per chunk under the chunk's SQLite id, in
+an ``IndexIDMap2`` over an inner-product index, so chunks can be removed by id;
 ``<dir>/bm25/`` holds the French keyword index over the same chunks (:mod:`rag.keyword`),
 rebuilt from the database whenever documents change.
+
+A published version is never modified (:mod:`rag.versions`): readers open its database
+read-only and ``immutable``, without locks; writers change a copy (:func:`copy_index`).
+:meth:`IndexStore.open` given the index folder opens its current version.
 """
 
 from __future__ import annotations
@@ -20,18 +24,20 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import faiss
 import numpy as np
 
 from rag.chunking import Chunk
-from rag.documents import Document
+from rag.documents import Document, page_at
 from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError
 from rag.keyword import KeywordIndex
+from rag.versions import current_version
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: with the BM25 keyword index
+SCHEMA_VERSION = 3  # 2: with the BM25 keyword index; 3: formats, pages, duplicate fingerprints
 DB_NAME = "store.sqlite"
 VECTORS_NAME = "vectors.faiss"
 KEYWORDS_NAME = "bm25"
@@ -46,8 +52,15 @@ CREATE TABLE documents (
     rubric TEXT,
     sha256 TEXT NOT NULL,
     body TEXT NOT NULL,
-    added_at TEXT NOT NULL
+    added_at TEXT NOT NULL,
+    author TEXT,
+    site TEXT,
+    kind TEXT NOT NULL,
+    pages TEXT,  -- JSON list of the body offsets where pages start (PDF)
+    text_hash TEXT NOT NULL,  -- of the normalized text: exact duplicates share it
+    minhash BLOB  -- MinHash signature: near duplicates have close ones
 );
+CREATE INDEX documents_by_text_hash ON documents(text_hash);
 CREATE TABLE chunks (
     chunk_id INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
@@ -84,6 +97,12 @@ class Passage:
     end: int
     text: str
     score: float = 0.0
+    page: int | None = None  # for paged sources (PDF): the page where the passage starts
+
+    @property
+    def location(self) -> str:
+        """Where the passage is in its source, for a citation: «p. 3» or «caractère 1200»."""
+        return f"p. {self.page}" if self.page is not None else f"caractère {self.start}"
 
 
 @dataclass(frozen=True)
@@ -100,22 +119,41 @@ def keyword_text(title: str, text: str) -> str:
     return f"{title}\n{text}"
 
 
-def recorded_sources(directory: Path) -> list[Path]:
-    """The source files of the documents in an index, read without opening it fully
-    (it may be stale or damaged); an unreadable database gives an empty list."""
+def stored_documents(directory: Path) -> list[Document]:
+    """The documents of the index in ``directory`` (its folder or one version), read without
+    opening it fully: it may be of an older format, or its vectors damaged. An unreadable
+    database gives an empty list."""
+    version = current_version(directory) or directory
+    base = "doc_id, title, date, source, body, sha256, rubric"
     try:
-        db = sqlite3.connect(f"file:{directory / DB_NAME}?mode=ro", uri=True)
+        db = sqlite3.connect(f"file:{quote(str(version / DB_NAME))}?mode=ro", uri=True)
         try:
-            rows = db.execute("SELECT DISTINCT source FROM documents ORDER BY source").fetchall()
+            try:
+                rows = db.execute(f"SELECT {base}, author, site, pages, kind FROM documents ORDER BY doc_id").fetchall()
+            except sqlite3.OperationalError:  # an index of format 2: no formats or pages yet
+                rows = [(*row, None, None, None, "text") for row in db.execute(f"SELECT {base} FROM documents")]
         finally:
             db.close()
     except sqlite3.Error:
         return []
-    return [Path(source) for (source,) in rows]
+    return [_document(row) for row in rows]
+
+
+def recorded_sources(directory: Path) -> list[Path]:
+    """The source files of the documents in an index (see :func:`stored_documents`)."""
+    return sorted({Path(document.source) for document in stored_documents(directory)})
 
 
 def index_exists(directory: Path) -> bool:
-    return (directory / DB_NAME).is_file()
+    version = current_version(directory)
+    return version is not None and (version / DB_NAME).is_file()
+
+
+def copy_index(source: Path, target: Path) -> None:
+    """Copy the index version in ``source`` into the empty folder ``target``."""
+    for name in (DB_NAME, VECTORS_NAME):
+        shutil.copyfile(source / name, target / name)
+    shutil.copytree(source / KEYWORDS_NAME, target / KEYWORDS_NAME, dirs_exist_ok=True)
 
 
 class IndexStore:
@@ -145,7 +183,7 @@ class IndexStore:
         directory.mkdir(parents=True, exist_ok=True)
         if index_exists(directory):
             raise FileExistsError(f"an index already exists in {directory}")
-        db = _connect(directory / DB_NAME)
+        db = _connect(directory / DB_NAME, writable=True)
         with db:
             db.executescript(_SCHEMA)
             meta = {k: json.dumps(v) for k, v in asdict(info).items()}
@@ -157,14 +195,18 @@ class IndexStore:
         return store
 
     @classmethod
-    def open(cls, directory: Path, *, embed_model: str | None = None) -> IndexStore:
-        """Open an index, checking it is whole and was built by ``embed_model`` (if given)."""
+    def open(cls, directory: Path, *, embed_model: str | None = None, writable: bool = False) -> IndexStore:
+        """Open an index, checking it is whole and was built by ``embed_model`` (if given).
+
+        ``directory`` is an index folder (its current version is opened) or one version.
+        Only a private copy may be opened ``writable`` (see :mod:`rag.versions`).
+        """
+        root, directory = directory, current_version(directory)
+        if directory is None or not (directory / DB_NAME).is_file():
+            raise IndexMissingError(root)
         db_path, vectors_path = directory / DB_NAME, directory / VECTORS_NAME
-        recover_interrupted_swap(directory)
-        if not db_path.is_file():
-            raise IndexMissingError(directory)
         try:
-            db = _connect(db_path)
+            db = _connect(db_path, writable=writable, immutable=not writable and directory != root)
             meta = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM meta")}
             info = IndexInfo(**{k: meta[k] for k in IndexInfo.__dataclass_fields__})
             chunk_count = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
@@ -198,11 +240,24 @@ class IndexStore:
         with self._lock:
             self._db.close()
 
+    def snapshot(self) -> IndexStore:
+        """This store: a version never changes (see :class:`rag.live.LiveIndex`)."""
+        return self
+
     # -- writing -------------------------------------------------------------------
 
-    def add_document(self, document: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> list[int]:
+    def add_document(
+        self,
+        document: Document,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        *,
+        text_hash: str = "",
+        minhash: bytes | None = None,
+    ) -> list[int]:
         """Stage a document, its chunks and their vectors (one row per chunk); return chunk ids.
 
+        ``text_hash`` and ``minhash`` are its duplicate fingerprints (:mod:`rag.dedup`).
         Nothing reaches the disk before :meth:`save`; on error the staged rows are rolled back.
         """
         if len(chunks) != len(vectors):
@@ -210,7 +265,8 @@ class IndexStore:
         with self._lock:
             try:
                 self._db.execute(
-                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO documents (doc_id, title, date, source, rubric, sha256, body, added_at, "
+                    "author, site, kind, pages, text_hash, minhash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         document.doc_id,
                         document.title,
@@ -220,6 +276,12 @@ class IndexStore:
                         document.sha256,
                         document.body,
                         _now(),
+                        document.author,
+                        document.site,
+                        document.kind,
+                        json.dumps(list(document.pages)) if document.pages else None,
+                        text_hash,
+                        minhash,
                     ),
                 )
                 ids = [
@@ -302,20 +364,39 @@ class IndexStore:
         ids = [i for i, _ in scored_ids]
         with self._lock:
             rows = self._db.execute(
-                "SELECT c.chunk_id, c.doc_id, d.title, d.date, d.source, c.start, c.end, c.text "
+                "SELECT c.chunk_id, c.doc_id, d.title, d.date, d.source, c.start, c.end, c.text, d.pages "
                 f"FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id IN ({','.join('?' * len(ids))})",
                 ids,
             ).fetchall()
         by_id = {row[0]: row for row in rows}
-        return [Passage(*by_id[i], score=s) for i, s in scored_ids if i in by_id]
+        return [_passage(by_id[i], s) for i, s in scored_ids if i in by_id]
 
     def document(self, doc_id: str) -> Document | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT doc_id, title, date, source, body, sha256, rubric FROM documents WHERE doc_id = ?",
+                "SELECT doc_id, title, date, source, body, sha256, rubric, author, site, pages, kind "
+                "FROM documents WHERE doc_id = ?",
                 (doc_id,),
             ).fetchone()
-        return Document(*row) if row else None
+        return _document(row) if row else None
+
+    def sources(self) -> dict[str, tuple[str, str]]:
+        """Every document's source file -> (doc_id, sha256 of the file as indexed)."""
+        with self._lock:
+            rows = self._db.execute("SELECT source, doc_id, sha256 FROM documents").fetchall()
+        return {source: (doc_id, sha) for source, doc_id, sha in rows}
+
+    def document_with_text_hash(self, text_hash: str) -> str | None:
+        """The id of a document whose normalized text has this hash (an exact duplicate)."""
+        with self._lock:
+            row = self._db.execute("SELECT doc_id FROM documents WHERE text_hash = ? LIMIT 1", (text_hash,)).fetchone()
+        return row[0] if row else None
+
+    def minhashes(self) -> tuple[list[str], list[bytes]]:
+        """Every document's id and MinHash signature, for near-duplicate search."""
+        with self._lock:
+            rows = self._db.execute("SELECT doc_id, minhash FROM documents WHERE minhash IS NOT NULL").fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
 
     def documents(self) -> list[DocumentSummary]:
         with self._lock:
@@ -332,35 +413,30 @@ class IndexStore:
             return documents, int(self._vectors.ntotal)
 
 
-def _retired(target: Path) -> Path:
-    return target.with_name(target.name + ".old")
+def _document(row: tuple) -> Document:
+    """A Document from ``doc_id, title, date, source, body, sha256, rubric, author, site, pages, kind``."""
+    *head, pages, kind = row
+    return Document(*head, pages=tuple(json.loads(pages)) if pages else (), kind=kind)
 
 
-def swap_in(staging: Path, target: Path) -> None:
-    """Replace the index folder ``target`` by the complete index in ``staging``.
-
-    The old index is moved aside, the new one moved in, then the old one deleted; if the
-    process dies between the two moves, :func:`recover_interrupted_swap` puts the old back.
-    """
-    retired = _retired(target)
-    shutil.rmtree(retired, ignore_errors=True)
-    if target.exists():
-        target.rename(retired)
-    staging.rename(target)
-    shutil.rmtree(retired, ignore_errors=True)
+def _passage(row: tuple, score: float) -> Passage:
+    *fields, pages = row
+    start = fields[5]
+    return Passage(*fields, score=score, page=page_at(json.loads(pages), start) if pages else None)
 
 
-def recover_interrupted_swap(target: Path) -> None:
-    retired = _retired(target)
-    if not target.exists() and (retired / DB_NAME).is_file():
-        log.warning("restoring the index left aside by an interrupted build: %s", retired)
-        retired.rename(target)
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, check_same_thread=False)
+def _connect(path: Path, *, writable: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    """A connection for the chat's threads. A published version is read ``immutable``: SQLite
+    then takes no lock and writes nothing. A writer's private copy needs no crash journal
+    (an interrupted copy is thrown away): its journal stays in memory."""
+    if immutable:
+        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    else:
+        db = sqlite3.connect(path, check_same_thread=False)
     db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA journal_mode = WAL")
+    if writable:
+        db.execute("PRAGMA journal_mode = MEMORY")
+        db.execute("PRAGMA synchronous = OFF")
     return db
 
 

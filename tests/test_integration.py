@@ -175,7 +175,7 @@ def test_stale_index_is_rebuilt_from_all_its_files(tmp_path):
 
     rebuilt = _cli("-m", "index", "build", "--if-missing", home=home)  # the default model differs
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert "Reconstruction" in rebuilt.stdout and "3 documents" in rebuilt.stdout
+    assert "Reconstruction" in rebuilt.stdout and "3 document(s) reconstruit(s)" in rebuilt.stdout
 
     again = _cli("-m", "index", "build", "--if-missing", home=home)
     assert again.returncode == 0 and "Index présent" in again.stdout
@@ -255,3 +255,68 @@ def test_cli_add_list_and_remove(tmp_path):
     removed = _cli("-m", "index", "remove", "lyon-tramway", "nowhere", home=home)
     assert removed.returncode == 0 and "1 retiré(s), 1 inconnu(s)" in removed.stdout
     assert "lyon-tramway" not in _cli("-m", "index", "list", home=home).stdout
+
+
+def test_a_running_chat_sees_documents_added_from_the_command_line(tmp_path):
+    """``python -m ui`` keeps serving while ``python -m index add`` runs, then finds the new article."""
+    import time
+
+    from gradio_client import Client
+
+    home = tmp_path / "home"
+    assert _cli("-m", "index", "build", home=home).returncode == 0
+    port = _free_port()
+    env = {**os.environ, "DEPECHE_HOME": str(home)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ui", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, server.stderr.read()
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                break
+            except Exception:  # noqa: BLE001 - not listening yet
+                assert time.monotonic() < deadline, "the chat did not start"
+                time.sleep(1)
+        question = "Quelle ligne de tramway relie Gerland à Vénissieux ?"
+        before = client.predict(message=question, api_name="/chat")
+        assert "Tramway à Lyon" not in before
+
+        article = tmp_path / "lyon-tramway.txt"
+        article.write_text(
+            "Tramway à Lyon\n\nLa ligne de tramway T10 relie Gerland à Vénissieux depuis samedi.", encoding="utf-8"
+        )
+        added = _cli("-m", "index", "add", str(article), home=home)
+        assert added.returncode == 0, added.stderr
+        after = client.predict(message=question, api_name="/chat")
+        assert "Tramway à Lyon" in after  # among the passages shown, without a restart
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_cli_rebuild_keeps_documents_whose_source_is_gone(tmp_path):
+    home = tmp_path / "home"
+    article = tmp_path / "lyon-tramway.txt"
+    article.write_text("Tramway à Lyon\n\nLa ligne T10 relie Gerland à Vénissieux depuis samedi.", encoding="utf-8")
+    assert _cli("-m", "index", "build", home=home).returncode == 0
+    assert _cli("-m", "index", "add", str(article), home=home).returncode == 0
+    article.unlink()
+
+    rebuilt = _cli("-m", "index", "rebuild", home=home, DEPECHE_CHUNK_SIZE="300", DEPECHE_CHUNK_OVERLAP="50")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "3 document(s) reconstruit(s)" in rebuilt.stdout and "1 repris de l'index" in rebuilt.stdout
+    assert "lyon-tramway.txt : fichier source introuvable" in rebuilt.stdout
+    status = _cli("-m", "index", "status", home=home, DEPECHE_CHUNK_SIZE="300", DEPECHE_CHUNK_OVERLAP="50")
+    assert "Documents : 3" in status.stdout and "300 caractères" in status.stdout
+    assert "Attention" not in status.stdout
+
+    forced = _cli("-m", "index", "build", home=home)  # would drop the added article: refused
+    assert forced.returncode == 1 and "python -m index rebuild" in forced.stdout

@@ -3,10 +3,11 @@ import pytest
 
 from index.build import build_index
 from rag.chunking import chunk_document
-from rag.config import ChunkSettings
+from rag.config import ChunkSettings, Settings
 from rag.documents import load_documents
 from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError
 from rag.store import VECTORS_NAME, IndexInfo, IndexStore
+from rag.versions import current_version
 from tests.conftest import SEEDS
 from tests.fakes import FakeEmbedder
 
@@ -68,7 +69,7 @@ def test_removal_by_id(tmp_path, fake_embedder):
 def test_model_mismatch_is_a_clear_error(tmp_path, fake_embedder):
     store, _ = make_store(tmp_path, fake_embedder)
     store.close()
-    with pytest.raises(ModelMismatchError, match="python -m index build") as error:
+    with pytest.raises(ModelMismatchError, match="python -m index rebuild") as error:
         IndexStore.open(tmp_path / "index", embed_model="intfloat/multilingual-e5-small")
     assert "fake-embedder" in str(error.value)
 
@@ -82,7 +83,7 @@ def test_corrupted_vectors_file(tmp_path, fake_embedder):
     store, _ = make_store(tmp_path, fake_embedder)
     store.close()
     (tmp_path / "index" / VECTORS_NAME).write_bytes(b"not a faiss index")
-    with pytest.raises(IndexCorruptedError, match="python -m index build"):
+    with pytest.raises(IndexCorruptedError, match="python -m index rebuild"):
         IndexStore.open(tmp_path / "index")
 
 
@@ -107,11 +108,15 @@ def test_build_index_reports_and_swaps_in(settings, fake_embedder, tmp_path):
     assert report.documents == 3
     assert len(report.skipped) == 1 and "bad.txt" in report.skipped[0]
 
-    # A second build replaces the first; no staging folder is left behind.
+    # A second build replaces the first; only it and the version before it are kept.
+    first = current_version(settings.index_dir)
     report2 = build_index(settings, [SEEDS], fake_embedder, progress=False)
     store = IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
     assert store.counts() == (2, report2.chunks)
-    assert sorted(p.name for p in settings.home.iterdir()) == ["index"]
+    assert store.directory != first and store.directory.parent == settings.index_dir
+    build_index(settings, [SEEDS], fake_embedder, progress=False)
+    versions = sorted(p.name for p in settings.index_dir.iterdir() if p.name.startswith("v-"))
+    assert first.name not in versions and len(versions) == 2
 
 
 def test_failed_build_keeps_the_previous_index(settings, fake_embedder):
@@ -125,15 +130,17 @@ def test_failed_build_keeps_the_previous_index(settings, fake_embedder):
         build_index(settings, [SEEDS], BrokenEmbedder(), progress=False)
     store = IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
     assert store.counts()[0] == 2
-    assert sorted(p.name for p in settings.home.iterdir()) == ["index"]
+    assert [p.name for p in settings.index_dir.iterdir() if p.name.startswith("v-")] == [store.directory.name]
 
 
-def test_an_interrupted_swap_is_recovered(settings, fake_embedder):
-    build_index(settings, [SEEDS], fake_embedder, progress=False)
-    # The process died after moving the old index aside, before moving the new one in.
-    settings.index_dir.rename(settings.index_dir.with_name("index.old"))
-    store = IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
-    assert store.counts()[0] == 2
+def test_an_index_from_before_versions_is_read_then_moved_into_one(tmp_path, fake_embedder):
+    store, _ = make_store(tmp_path, fake_embedder)  # store.sqlite directly in index/
+    store.close()
+    root = tmp_path / "index"
+    assert IndexStore.open(root).counts()[0] == 2
+    build_index(Settings(home=tmp_path), [SEEDS], fake_embedder, progress=False)
+    assert not (root / "store.sqlite").exists() and current_version(root) != root
+    assert IndexStore.open(root).counts()[0] == 2
 
 
 def test_missing_keyword_index_is_reported(tmp_path, fake_embedder):

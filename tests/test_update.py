@@ -5,10 +5,14 @@ import shutil
 import pytest
 
 from index.build import build_index
-from index.update import add_documents, remove_documents
+from index.update import add_documents, rebuild_index, remove_documents
+from rag.config import ChunkSettings
 from rag.errors import IndexMissingError
 from rag.store import IndexStore
 from tests.conftest import SEEDS
+from tests.consistency import check_index
+
+SEED_IDS = ["2024-10-openai-paris", "2025-03-27-openai-munich"]
 
 ARTICLE = (
     "Tramway : la ligne T10 est ouverte\n\n"
@@ -90,3 +94,74 @@ def test_remove_without_an_index_is_a_clear_error(settings):
     shutil.rmtree(settings.index_dir, ignore_errors=True)
     with pytest.raises(IndexMissingError):
         remove_documents(settings, ["lyon"])
+
+
+WIRE = (
+    "Grève à la SNCF : le trafic très perturbé jeudi\n\n"
+    "Le trafic sera très perturbé jeudi sur l'ensemble du réseau SNCF, à l'appel de quatre syndicats "
+    "qui protestent contre la réforme des retraites. La direction prévoit un TGV sur trois et un TER "
+    "sur deux en moyenne, avec de fortes disparités selon les régions. Les voyageurs sont invités à "
+    "reporter leurs déplacements ou à se renseigner avant de partir. Les Intercités seront les plus "
+    "touchés, avec seulement un train sur quatre sur les grandes lignes. En Île-de-France, le RER B et "
+    "le RER D circuleront très peu. Les syndicats ont déjà annoncé une nouvelle journée de mobilisation "
+    "la semaine prochaine si le gouvernement ne retire pas son projet."
+)
+
+
+def test_an_exact_duplicate_from_another_file_is_indexed_once(settings, fake_embedder, tmp_path):
+    first, second = tmp_path / "afp", tmp_path / "reprise"
+    first.mkdir()
+    second.mkdir()
+    (first / "greve.txt").write_text(WIRE, encoding="utf-8")
+    reflowed = WIRE.replace(". ", ".\n").replace("'", "’").upper()  # same words, other layout
+    (second / "greve-sncf.txt").write_text(reflowed, encoding="utf-8")
+    report = add_documents(settings, [first, second], fake_embedder, progress=False)
+    assert report.added == ["greve"]
+    assert len(report.duplicates) == 1 and "greve-sncf.txt" in report.duplicates[0] and "greve" in report.duplicates[0]
+    assert "1 doublon(s) écarté(s)" in report.summary()
+    again = add_documents(settings, [second], fake_embedder, progress=False)  # also against the index
+    assert again.added == [] and len(again.duplicates) == 1
+
+
+def test_a_near_duplicate_is_reported_and_kept_only_when_asked(settings, fake_embedder, tmp_path):
+    (tmp_path / "afp.txt").write_text(WIRE, encoding="utf-8")
+    rewritten = (
+        WIRE.replace("Grève à la SNCF : le trafic très perturbé jeudi", "SNCF : jeudi noir sur les rails")
+        .replace("en moyenne", "environ")
+        .replace("Les voyageurs sont invités", "(AFP) Les usagers sont invités")
+        + " Le Parisien avec AFP."
+    )
+    (tmp_path / "le-parisien.txt").write_text(rewritten, encoding="utf-8")
+    add_documents(settings, [tmp_path / "afp.txt"], fake_embedder, progress=False)
+    skipped = add_documents(settings, [tmp_path / "le-parisien.txt"], fake_embedder, progress=False)
+    assert skipped.added == [] and len(skipped.near_duplicates) == 1
+    assert "proche de « afp »" in skipped.near_duplicates[0] and "--keep-near-duplicates" in skipped.near_duplicates[0]
+    kept = add_documents(
+        settings, [tmp_path / "le-parisien.txt"], fake_embedder, keep_near_duplicates=True, progress=False
+    )
+    assert kept.added == ["le-parisien"] and len(kept.kept_near_duplicates) == 1
+    assert "1 quasi-doublon(s) gardé(s)" in kept.summary()
+
+
+def test_files_with_the_same_name_in_two_folders_are_two_documents(settings, fake_embedder, tmp_path):
+    for folder, text in (
+        ("lyon", "Tramway à Lyon\n\nLa ligne T10 relie Gerland à Vénissieux depuis samedi."),
+        ("lille", "Tramway à Lille\n\nLe tram-train de la métropole lilloise est reporté à 2035, faute de budget."),
+    ):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "tramway.txt").write_text(text, "utf-8")
+    add_documents(settings, [tmp_path / "lyon"], fake_embedder, progress=False)
+    report = add_documents(settings, [tmp_path / "lille"], fake_embedder, progress=False)
+    assert report.added == ["tramway-2"] and report.updated == []
+    assert open_store(settings, fake_embedder).document("tramway").title == "Tramway à Lyon"
+
+
+def test_rebuild_reads_the_sources_again_and_keeps_those_that_are_gone(settings, fake_embedder, corpus):
+    add_documents(settings, [SEEDS, corpus], fake_embedder, progress=False)
+    (corpus / "lyon.txt").unlink()
+    rebuilt = rebuild_index(settings.with_(chunks=ChunkSettings(size=200, overlap=20)), fake_embedder, progress=False)
+    assert sorted(rebuilt.rebuilt) == sorted(["lyon", *SEED_IDS])
+    assert len(rebuilt.from_store) == 1 and "lyon.txt" in rebuilt.from_store[0]
+    store = open_store(settings, fake_embedder)
+    assert store.info.chunk_size == 200 and store.document("lyon").body.startswith("La métropole")
+    assert check_index(settings.index_dir) == {"lyon", *SEED_IDS}

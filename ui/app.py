@@ -47,7 +47,7 @@ def sources_markdown(answer: Answer) -> str:
         name = html.escape(os.path.basename(passage.source))
         heading = html.escape(f"[{number}] {passage.title} — {passage.date or 'date inconnue'}")
         lines.append(
-            f"<details><summary><b>{heading}</b>{cited} · {name}, caractère {passage.start}</summary>"
+            f"<details><summary><b>{heading}</b>{cited} · {name}, {passage.location}</summary>"
             f"\n\n{html.escape(passage.text)}\n\n</details>"
         )
     return "\n".join(lines)

@@ -1,0 +1,59 @@
+"""The one way to change the index: under the write lock, on a new version, published whole.
+
+See :mod:`rag.versions` for the layout and why a crash at any point leaves either the old or
+the new index, never a mix.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rag.config import Settings
+from rag.errors import IndexMissingError
+from rag.store import IndexInfo, IndexStore, copy_index
+from rag.versions import collect_garbage, current_version, new_version_dir, publish, write_lock
+
+
+@contextmanager
+def new_version(
+    settings: Settings,
+    *,
+    fresh: IndexInfo | None = None,
+    if_missing: Callable[[], IndexInfo] | None = None,
+    embed_model: str | None = None,
+    on_wait: Callable[[str], None] | None = print,
+) -> Iterator[IndexStore]:
+    """A writable index that becomes the current one if the block completes.
+
+    With ``fresh``, the new version starts empty (a build); otherwise it starts as a copy of
+    the current index, which must have been built with ``embed_model`` if it is given, and
+    must exist unless ``if_missing`` gives the settings of an empty one. On any error or
+    interruption nothing is published and the new version is deleted.
+    """
+    root = settings.index_dir
+    with write_lock(root, timeout=settings.lock_wait, on_wait=on_wait):
+        collect_garbage(root)
+        current = current_version(root)
+        if current is None and fresh is None:
+            if if_missing is None:
+                raise IndexMissingError(root)
+            fresh = if_missing()
+        version = new_version_dir(root)
+        try:
+            if fresh is not None:
+                store = IndexStore.create(version, fresh)
+            else:
+                copy_index(current, version)
+                store = IndexStore.open(version, embed_model=embed_model, writable=True)
+            try:
+                yield store
+                store.save()
+            finally:
+                store.close()
+            publish(root, version)
+            collect_garbage(root)  # the version before the previous one
+        except BaseException:
+            shutil.rmtree(version, ignore_errors=True)
+            raise

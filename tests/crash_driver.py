@@ -1,0 +1,35 @@
+"""Runs one index command in its own process so a test can kill it (``kill -9``) anywhere.
+
+``python -m tests.crash_driver HOME add PATH...`` / ``remove DOC_ID...`` / ``rebuild``: the
+command of :mod:`index.update` on the index in HOME, with the fake embedder. It prints
+``ready`` once its imports are done, so the killer's random delay falls in the command itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from index.update import add_documents, rebuild_index, remove_documents
+from rag.config import Settings
+from tests.fakes import FakeEmbedder
+
+
+def main(argv: list[str]) -> int:
+    home, command, *arguments = argv
+    settings = Settings(home=Path(home), lock_wait=60)
+    print("ready", flush=True)
+    if command == "add":
+        add_documents(settings, [Path(a) for a in arguments], FakeEmbedder(), progress=False, on_wait=None)
+    elif command == "remove":
+        remove_documents(settings, arguments, on_wait=None)
+    elif command == "rebuild":
+        rebuild_index(settings, FakeEmbedder(), progress=False, on_wait=None)
+    else:
+        raise SystemExit(f"unknown command {command}")
+    print("done", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,98 @@
+"""``kill -9`` at random points of ``add``, ``remove`` and ``rebuild``: the index is always the
+one before the command or the one after it, whole, and the next command works.
+
+The number of kills is ``DEPECHE_CRASH_KILLS`` (default 60); the closing figures of issue 6
+come from a longer run of this same test (``DEPECHE_CRASH_KILLS=500 pytest tests/test_crash.py -s``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from index.update import add_documents
+from rag.config import PROJECT_ROOT, Settings
+from rag.versions import POINTER
+from tests.conftest import SEEDS
+from tests.consistency import check_index
+from tests.fakes import FakeEmbedder
+
+KILLS = int(os.environ.get("DEPECHE_CRASH_KILLS", "60"))
+SPF = PROJECT_ROOT / "eval" / "datasets" / "spf_qr_test.json"
+
+
+def write_corpus(folder: Path, count: int) -> None:
+    """``count`` distinct service-public.fr pages, one text file each."""
+    folder.mkdir()
+    data = json.loads(SPF.read_text(encoding="utf-8"))["data"]
+    for n, page in enumerate(data[:count]):
+        text = "\n\n".join(p["context"] for p in page["paragraphs"])
+        (folder / f"page-{n:03d}.txt").write_text(f"{page['title']}\n\n{text}", encoding="utf-8")
+
+
+def start(home: Path, *arguments: str) -> tuple[subprocess.Popen, float]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.crash_driver", str(home), *arguments],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().strip() == "ready", process.stderr.read()
+    return process, time.perf_counter()
+
+
+def run_to_end(home: Path, *arguments: str) -> float:
+    process, started = start(home, *arguments)
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 0, errors
+    return time.perf_counter() - started
+
+
+def test_kill_9_at_random_points_leaves_the_index_before_or_after(tmp_path, capsys):
+    home, corpus = tmp_path / "home", tmp_path / "corpus"
+    write_corpus(corpus, 30)
+    settings = Settings(home=home)
+    add_documents(settings, [SEEDS], FakeEmbedder(), progress=False, on_wait=None)
+    before = check_index(settings.index_dir)
+
+    # One clean run of each command: the states it moves between, and how long it takes.
+    durations = {"add": run_to_end(home, "add", str(corpus))}
+    after = check_index(settings.index_dir)
+    added = sorted(after - before)
+    assert len(added) == 30
+    durations["rebuild"] = run_to_end(home, "rebuild")
+    assert check_index(settings.index_dir) == after
+    durations["remove"] = run_to_end(home, "remove", *added)
+    assert check_index(settings.index_dir) == before
+
+    rng = random.Random(6)
+    state, outcomes = before, Counter()
+    for _ in range(KILLS):
+        command = rng.choice(["rebuild", "add" if state == before else "remove"])
+        arguments = {"add": [str(corpus)], "remove": added, "rebuild": []}[command]
+        target = {"add": after, "remove": before, "rebuild": state}[command]
+        process, _ = start(home, command, *arguments)
+        time.sleep(rng.uniform(0, durations[command] * 1.1))
+        process.kill()
+        process.communicate()
+        found = check_index(settings.index_dir)  # the three parts agree, or this raises
+        assert found in (state, target), f"{command} killed: {len(found)} documents, neither before nor after"
+        killed = "finished" if process.returncode == 0 else "killed"
+        outcomes[f"{command} {killed}, index {'after' if found == target and target != state else 'before'}"] += 1
+        state = found
+
+    run_to_end(home, "add", str(corpus))  # the next command works, and tidies what the kills left
+    assert check_index(settings.index_dir) == after
+    leftovers = sorted(p.name for p in settings.index_dir.iterdir() if p.name not in (POINTER, ".lock"))
+    assert len(leftovers) <= 2, leftovers  # the current version and the one before it
+    with capsys.disabled():
+        print(f"\n{KILLS} kill -9 survived; durations {json.dumps({k: round(v, 2) for k, v in durations.items()})}")
+        for outcome, count in sorted(outcomes.items()):
+            print(f"  {count:4d}  {outcome}")
