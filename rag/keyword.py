@@ -11,12 +11,14 @@ The analyzer turns text into search terms the same way for passages and question
 - words are stemmed with Snowball's French stemmer (PyStemmer), *then* accent-folded and
   lowercased, so ``école``, ``Ecoles`` and ``ÉCOLE`` meet.
 
-The index is rebuilt whole from the store's chunks whenever they change: bm25s has no
-incremental update, and a few thousand passages index in well under a second.
+The index is rebuilt whole whenever chunks change (bm25s has no incremental update), from
+the terms the store keeps for each chunk: only new chunks are analyzed, and 5,000 passages
+re-index in about 0.2 s.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -36,6 +38,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its logger to
 _ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|qu|[ldjnsctm])['’]", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 IDS_NAME = "chunk_ids.json"
+_fold = functools.lru_cache(maxsize=1 << 17)(fold_accents)  # stems repeat: fold each once
 
 
 class FrenchAnalyzer:
@@ -45,8 +48,8 @@ class FrenchAnalyzer:
 
     def terms(self, text: str) -> list[str]:
         words = _WORD.findall(_ELISION.sub(" ", text.lower().replace("œ", "oe").replace("æ", "ae")))
-        stems = self._stemmer.stemWords([w for w in words if fold_accents(w) not in self._stopwords])
-        return [fold_accents(s) for s in stems if s]
+        stems = self._stemmer.stemWords([w for w in words if _fold(w) not in self._stopwords])
+        return [_fold(s) for s in stems if s]
 
 
 class KeywordIndex:
@@ -61,12 +64,16 @@ class KeywordIndex:
         return len(self._ids)
 
     def build(self, chunk_ids: Sequence[int], texts: Sequence[str]) -> None:
+        self.build_from_terms(chunk_ids, [self.analyzer.terms(t) for t in texts])
+
+    def build_from_terms(self, chunk_ids: Sequence[int], terms: Sequence[Sequence[str]]) -> None:
+        """Index chunks already analyzed (:meth:`FrenchAnalyzer.terms`)."""
         self._ids = np.asarray(chunk_ids, dtype=np.int64)
         if not len(self._ids):
             self._bm25 = None
             return
         self._bm25 = bm25s.BM25()  # Lucene's BM25, k1=1.5, b=0.75
-        self._bm25.index([self.analyzer.terms(t) for t in texts], show_progress=False)
+        self._bm25.index([list(t) for t in terms], show_progress=False)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         if self._bm25 is None:

@@ -37,7 +37,7 @@ from rag.versions import current_version
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2: with the BM25 keyword index; 3: formats, pages, duplicate fingerprints
+SCHEMA_VERSION = 3  # 2: BM25 keyword index; 3: formats, pages, duplicate fingerprints, chunk terms
 DB_NAME = "store.sqlite"
 VECTORS_NAME = "vectors.faiss"
 KEYWORDS_NAME = "bm25"
@@ -67,7 +67,8 @@ CREATE TABLE chunks (
     position INTEGER NOT NULL,
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    terms TEXT NOT NULL  -- the BM25 terms of title and text, space-separated (rag.keyword)
 );
 CREATE INDEX chunks_by_doc ON chunks(doc_id);
 """
@@ -284,10 +285,18 @@ class IndexStore:
                         minhash,
                     ),
                 )
+                analyzer = self._keywords.analyzer
                 ids = [
                     self._db.execute(
-                        "INSERT INTO chunks (doc_id, position, start, end, text) VALUES (?, ?, ?, ?, ?)",
-                        (c.doc_id, c.position, c.start, c.end, c.text),
+                        "INSERT INTO chunks (doc_id, position, start, end, text, terms) VALUES (?, ?, ?, ?, ?, ?)",
+                        (
+                            c.doc_id,
+                            c.position,
+                            c.start,
+                            c.end,
+                            c.text,
+                            " ".join(analyzer.terms(keyword_text(document.title, c.text))),
+                        ),
                     ).lastrowid
                     for c in chunks
                 ]
@@ -324,11 +333,9 @@ class IndexStore:
             self._db.commit()
 
     def _rebuild_keywords(self) -> None:
-        rows = self._db.execute(
-            "SELECT c.chunk_id, d.title, c.text FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.chunk_id"
-        ).fetchall()
+        rows = self._db.execute("SELECT chunk_id, terms FROM chunks ORDER BY chunk_id").fetchall()
         keywords = KeywordIndex(self._keywords.analyzer)
-        keywords.build([r[0] for r in rows], [keyword_text(r[1], r[2]) for r in rows])
+        keywords.build_from_terms([r[0] for r in rows], [r[1].split() for r in rows])
         target = self.directory / KEYWORDS_NAME
         fresh, retired = target.with_name(KEYWORDS_NAME + ".new"), target.with_name(KEYWORDS_NAME + ".old")
         for leftover in (fresh, retired):

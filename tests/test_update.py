@@ -6,7 +6,7 @@ import pytest
 
 from index.build import build_index
 from index.update import add_documents, rebuild_index, remove_documents
-from rag.config import ChunkSettings
+from rag.config import PROJECT_ROOT, ChunkSettings
 from rag.errors import IndexMissingError
 from rag.store import IndexStore
 from tests.conftest import SEEDS
@@ -165,3 +165,31 @@ def test_rebuild_reads_the_sources_again_and_keeps_those_that_are_gone(settings,
     store = open_store(settings, fake_embedder)
     assert store.info.chunk_size == 200 and store.document("lyon").body.startswith("La métropole")
     assert check_index(settings.index_dir) == {"lyon", *SEED_IDS}
+
+
+def test_every_format_goes_in_and_a_pdf_passage_knows_its_page(settings, fake_embedder, tmp_path):
+    from tests.test_readers import make_docx, make_pdf
+
+    folder = tmp_path / "formats"
+    folder.mkdir()
+    shutil.copy(PROJECT_ROOT / "tests" / "fixtures" / "article-presse.html", folder / "article-presse.html")
+    pages = [
+        [f"Page {n} du rapport régional sur les transports, consacrée au {topic}."] * 5
+        for n, topic in ((1, "tramway de Lyon"), (2, "métro de Lille"), (3, "téléphérique de Toulouse"))
+    ]
+    make_pdf(folder / "rapport.pdf", pages, metadata={"/Title": "Rapport sur les transports"})
+    make_docx(folder / "note.docx")
+    old_text = "Été à Besançon\n\nLa fête a réuni 5 000 personnes, un œuf géant."
+    (folder / "ancien.txt").write_bytes(old_text.encode("cp1252"))
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not text")
+    (folder / "vide.txt").write_text("", encoding="utf-8")
+
+    report = add_documents(settings, [folder], fake_embedder, progress=False)
+    assert sorted(report.added) == ["ancien", "article-presse", "note", "rapport"]
+    assert len(report.skipped) == 2 and any("photo.jpg" in s for s in report.skipped)
+    store = open_store(settings, fake_embedder)
+    assert store.document("ancien").title == "Été à Besançon"
+    cable = store.passages(store.keyword_search("téléphérique Toulouse", 1))[0]
+    assert (cable.doc_id, cable.page, cable.location) == ("rapport", 3, "p. 3")
+    assert store.document("rapport").pages[0] == 0 and store.document("rapport").kind == "pdf"
+    assert store.document("article-presse").site
