@@ -2,7 +2,9 @@
 one before the command or the one after it, whole, and the next command works.
 
 The number of kills is ``DEPECHE_CRASH_KILLS`` (default 50); the closing figures of issue 6
-come from a longer run of this same test (``DEPECHE_CRASH_KILLS=300 DEPECHE_CRASH_SEED=7 pytest tests/test_crash.py -s``).
+come from a longer run of this same test::
+
+    DEPECHE_CRASH_KILLS=300 DEPECHE_CRASH_SEED=7 pytest tests/test_crash.py -s
 """
 
 from __future__ import annotations
