@@ -45,6 +45,8 @@ def load_gold_jsonl(path: Path) -> list[GoldItem]:
             continue
         try:
             row = json.loads(line)
+            if row.get("answerable", False) is None:  # exported feedback (rag.feedback) not yet reviewed
+                raise DocumentError(f"{path.name}, ligne {number} : question à relire (answerable vide).")
             items.append(
                 GoldItem(
                     id=row["id"],
