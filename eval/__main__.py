@@ -8,6 +8,10 @@
 - ``python -m eval compare RUN_A RUN_B``: the metric deltas between two runs.
 - ``python -m eval dedup [--json]``: duplicate detection measured on ``eval/gold/dedup.jsonl``.
 - ``python -m eval ingest [--json]``: the indexing benchmark (add, rebuild, one article).
+- ``python -m eval feedback [--export FILE.jsonl]``: the readers' 👍/👎, counted or exported
+  as gold-set candidates (:mod:`rag.feedback`).
+- ``python -m eval concurrency [--clients 8] [--json]``: several chat users at once, through
+  the Gradio app's API: every answer complete, and the latencies.
 """
 
 from __future__ import annotations
@@ -206,6 +210,14 @@ def main() -> int:
         from eval.ingest import main as ingest
 
         return ingest(argv[1:])
+    if argv and argv[0] == "feedback":
+        from eval.feedback import main as feedback
+
+        return feedback(argv[1:])
+    if argv and argv[0] == "concurrency":
+        from eval.concurrency import main as concurrency
+
+        return concurrency(argv[1:])
     return evaluate_command(argv)
 
 

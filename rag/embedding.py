@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -92,22 +93,29 @@ class SentenceTransformerEmbedder:
         self.dimension = int(self.model.get_embedding_dimension())
         self.batch_size = batch_size
         self.show_progress = show_progress
+        # One encode at a time: the fast tokenizer is one Rust object whose padding and truncation
+        # transformers sets in place before encoding, and a concurrent encode (the chat's threads)
+        # then fails with "RuntimeError: Already borrowed" (huggingface/transformers#47085).
+        # Little is lost: torch already spreads one encode over the cores.
+        self._lock = threading.Lock()
         log.info("embedding model %s (%d dimensions) from %s", name, self.dimension, path)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self.model.encode_document(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=self.show_progress,
-        )
+        with self._lock:
+            vectors = self.model.encode_document(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=self.show_progress,
+            )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
     def embed_query(self, text: str) -> np.ndarray:
-        vector = self.model.encode_query(
-            [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        with self._lock:
+            vector = self.model.encode_query(
+                [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
         return np.asarray(vector, dtype=np.float32).reshape(self.dimension)
 
 

@@ -22,6 +22,7 @@ import functools
 import json
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,11 +45,16 @@ _fold = functools.lru_cache(maxsize=1 << 17)(fold_accents)  # stems repeat: fold
 class FrenchAnalyzer:
     def __init__(self) -> None:
         self._stemmer = Stemmer.Stemmer("french")
+        # PyStemmer: "the algorithm has internal state, so must not be called concurrently";
+        # one analyzer serves the chat's threads (the answer check, the evidence).
+        self._stemmer_lock = threading.Lock()
         self._stopwords = {fold_accents(w) for w in STOPWORDS_FRENCH} | {"qu", "jusqu", "lorsqu", "puisqu"}
 
     def terms(self, text: str) -> list[str]:
         words = _WORD.findall(_ELISION.sub(" ", text.lower().replace("œ", "oe").replace("æ", "ae")))
-        stems = self._stemmer.stemWords([w for w in words if _fold(w) not in self._stopwords])
+        kept = [w for w in words if _fold(w) not in self._stopwords]
+        with self._stemmer_lock:
+            stems = self._stemmer.stemWords(kept)
         return [_fold(s) for s in stems if s]
 
 
