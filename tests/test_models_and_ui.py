@@ -6,7 +6,6 @@ from rag.errors import ConfigError, ModelLoadError
 from rag.models import resolve_gguf
 from rag.pipeline import Answer
 from rag.store import Passage
-from tests.fakes import FakeGenerator
 
 
 def test_llm_setting_must_be_an_existing_gguf(tmp_path):
@@ -49,26 +48,9 @@ def _answer(text, citations):
 
 
 def test_sources_markdown_escapes_and_marks_cited_passages():
-    from ui.app import sources_markdown
+    from ui.render import sources_markdown
 
     markdown = sources_markdown(_answer("Munich [1].", [1]))
     assert "[1] OpenAI à &lt;Munich&gt; — 2025-03-27" in markdown
     assert "✓" in markdown and "munich.txt, caractère 12" in markdown
     assert "Munich &amp; co." in markdown
-
-
-def test_chat_function_streams_then_appends_sources(settings, fake_embedder):
-    from index.build import build_index
-    from rag.pipeline import Pipeline
-    from rag.retrieval import DenseRetriever
-    from rag.store import IndexStore
-    from tests.conftest import SEEDS
-    from ui.app import make_respond
-
-    build_index(settings, [SEEDS], fake_embedder, progress=False)
-    store = IndexStore.open(settings.index_dir)
-    respond = make_respond(Pipeline(DenseRetriever(store, fake_embedder), FakeGenerator(["Hubert", " Aiwanger."])))
-    updates = list(respond("Qui est le ministre bavarois de l'Économie ?", []))
-    assert updates[0] == "Hubert"
-    assert "Sources" in updates[-1] and updates[-1].startswith("Hubert Aiwanger [")
-    assert list(respond("   ", [])) == ["⚠️ La question est vide : écrivez une question."]

@@ -1,20 +1,41 @@
-"""``python -m ui [--host 127.0.0.1] [--port 7860]``: serve the chat window."""
+"""``python -m ui [--host 127.0.0.1] [--port 7860] [--share]``: serve the chat window.
+
+Safe by default: it listens on this machine only, and makes no public link unless asked
+(``--share``). ``DEPECHE_AUTH=utilisateur:mot-de-passe`` asks for a login.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 
 from rag.cli import run
 from rag.config import Settings
+from rag.errors import ConfigError
+
+QUEUE_CONCURRENCY = 4  # events run at once; the generator answers one at a time behind its lock
+MAX_UPLOAD = "50mb"  # Gradio's cap on an uploaded file (the Corpus tab has its own, lower)
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``"user:password"`` -> ``("user", "password")``; unset or empty -> None (no login)."""
+    if value is None or not value.strip():
+        return None
+    user, colon, password = value.strip().partition(":")
+    if not colon or not user or not password:
+        raise ConfigError("DEPECHE_AUTH doit être de la forme utilisateur:mot-de-passe (les deux non vides).")
+    return user, password
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m ui", description="Lancer la fenêtre de discussion.")
-    parser.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut : 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut : 127.0.0.1, cette machine)")
     parser.add_argument("--port", type=int, default=7860, help="port (défaut : 7860)")
+    parser.add_argument("--share", action="store_true", help="créer aussi un lien public Gradio (désactivé par défaut)")
     args = parser.parse_args()
 
     settings = Settings.from_env()
+    auth = parse_auth(os.environ.get("DEPECHE_AUTH"))
     from rag.components import build_pipeline
     from ui.app import build_app
 
@@ -22,11 +43,21 @@ def main() -> int:
     documents, chunks = pipeline.retriever.store.counts()
     app = build_app(
         pipeline,
+        settings=settings,
         description=f"{documents} documents, {chunks} passages · modèle {pipeline.generator.name}. "
-        "Chaque réponse cite ses passages [n].",
+        "Chaque réponse cite ses passages [n] : cliquez sur un numéro pour lire le passage.",
     )
-    print(f"Dépêche : http://{args.host}:{args.port}")
-    app.queue().launch(server_name=args.host, server_port=args.port, share=False, show_error=False, quiet=True)
+    print(f"Dépêche : http://{args.host}:{args.port}" + (" (connexion requise)" if auth else ""))
+    app.queue(default_concurrency_limit=QUEUE_CONCURRENCY).launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        auth=auth,
+        auth_message="Dépêche : identifiez-vous." if auth else None,
+        max_file_size=MAX_UPLOAD,
+        show_error=False,
+        quiet=True,
+    )
     return 0
 
 

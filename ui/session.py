@@ -1,0 +1,77 @@
+"""What the app shares between its tabs, and what each browser session keeps for itself.
+
+:class:`AppContext` is built once per server: the settings, the loaded pipeline and the
+parts the tabs reuse (the embedder, the live index). :class:`Session` lives in a
+``gr.State``, one per open page: the retrieval settings chosen in «Réglages» and, for each
+answer in the chat, the :class:`~rag.pipeline.Answer` behind it, so a click on a marker,
+a 👍 or a 👎 refers to the right one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.config import Settings
+from rag.pipeline import Answer, Pipeline
+from rag.retrieval import make_retriever
+
+MAX_TOP_K = 8  # passages a reader may ask for in «Réglages»; a small model reads few well
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """The server's shared parts. ``embedder`` is None when the chat runs in bm25 mode;
+    ``store`` is the :class:`~rag.live.LiveIndex` the pipeline searches."""
+
+    settings: Settings
+    pipeline: Pipeline
+    embedder: Any
+    store: Any
+
+    @classmethod
+    def of(cls, pipeline: Pipeline, settings: Settings) -> AppContext:
+        retriever = pipeline.retriever
+        return cls(settings, pipeline, getattr(retriever, "embedder", None), retriever.store)
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The retrieval modes this server can run: without an embedder, BM25 alone."""
+        return ("hybrid", "dense", "bm25") if self.embedder is not None else ("bm25",)
+
+    def default_mode(self) -> str:
+        mode = self.settings.retrieval_mode
+        return mode if mode in self.modes else self.modes[-1]
+
+    def new_session(self) -> Session:
+        return Session(mode=self.default_mode(), top_k=self.pipeline.top_k)
+
+
+@dataclass
+class Turn:
+    """An answer of the chat, and what goes with it."""
+
+    answer: Answer
+    history: list[str]  # the questions asked before it in the conversation, oldest first
+    sources: str  # its section of the sources panel, as HTML (ui.render.answer_sources_html)
+    feedback: int | None = None  # the row id of its stored rating, if rated
+
+
+@dataclass
+class Session:
+    """One page's state: its retrieval settings and the answers in its chat, by the index of
+    their message in the chatbot's value (the index a like event gives)."""
+
+    mode: str
+    top_k: int
+    turns: dict[int, Turn] = field(default_factory=dict)
+
+    def pipeline(self, context: AppContext) -> Pipeline:
+        """A pipeline with this session's retrieval settings over the shared models and index."""
+        shared = context.pipeline
+        retriever = make_retriever(self.mode, context.store, context.embedder)
+        return Pipeline(retriever, shared.generator, top_k=self.top_k, checker=shared.checker)
+
+    def cleared(self) -> Session:
+        """The same settings, for a new conversation."""
+        return Session(mode=self.mode, top_k=self.top_k)
