@@ -1,14 +1,16 @@
 # Dépêche: `make chat` to talk to the corpus, `make test` to run every test.
-# Both set up .venv on first use (a fresh machine needs nothing else).
+# Both set up .venv on first use; `make test` also installs Debian's Chromium for the browser
+# tests (apt-get, as root or through sudo) if it is missing: a fresh machine needs nothing else.
 
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 # llama-cpp-python compiles from source: use every core.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help install chat index status test test-unit eval lint clean
+.PHONY: help install browser chat index status test test-unit eval lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,6 +23,17 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)  ## create .venv and install the pinned requirements
 
+# The browser tests (tests/test_browser.py) drive Debian's Chromium through Playwright, which
+# requirements.txt pins; never `playwright install`: it downloads browsers of its own.
+$(CHROMIUM):
+	@if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null; then sudo="sudo"; \
+	else echo "$(CHROMIUM) manque : lancez « apt-get install chromium » en root."; exit 1; fi; \
+	$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium
+	@test -x $(CHROMIUM)
+
+browser: $(STAMP) $(CHROMIUM)  ## Playwright and Debian's Chromium, for the browser tests
+
 index: $(STAMP)  ## (re)build the index from seeds/
 	$(PY) -m index build
 
@@ -31,7 +44,7 @@ chat: $(STAMP)  ## build the index if there is none, then serve the chat on http
 	$(PY) -m index build --if-missing
 	$(PY) -m ui
 
-test: $(STAMP)  ## run the whole test suite (unit and integration, real models), then the eval gate
+test: $(STAMP) $(CHROMIUM)  ## run the whole test suite (unit, integration and browser, real models), then the eval gate
 	$(PY) -m pytest
 	$(PY) -m eval --quick
 
