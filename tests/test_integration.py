@@ -320,3 +320,23 @@ def test_cli_rebuild_keeps_documents_whose_source_is_gone(tmp_path):
 
     forced = _cli("-m", "index", "build", home=home)  # would drop the added article: refused
     assert forced.returncode == 1 and "python -m index rebuild" in forced.stdout
+
+
+def test_the_chat_asks_for_the_login_set_in_depeche_auth(pipeline):
+    """With a login set, a client without it is refused and one with it gets its answer."""
+    from gradio_client import Client
+
+    from ui.app import build_app
+
+    app = build_app(pipeline)
+    port = _free_port()
+    app.queue().launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, auth=("redaction", "s3cret")
+    )
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own kinds
+            Client(f"http://127.0.0.1:{port}/", verbose=False).predict(message=QUESTION, api_name="/chat")
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False, auth=("redaction", "s3cret"))
+        assert "Munich" in client.predict(message=QUESTION, api_name="/chat")
+    finally:
+        app.close()
