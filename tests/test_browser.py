@@ -252,6 +252,8 @@ def test_uploaded_article_is_indexed_then_cited(page, tmp_path):
     assert "T10" in bubble.inner_text(), bubble.inner_text()
     cited = page.locator(f"{SOURCES} section.depeche-answer:not([hidden]) .depeche-source.cited .depeche-title")
     expect(cited.filter(has_text=LYON_TITLE)).to_have_count(1)
+    page.reload()  # a page opened now shows the new counts in its header
+    expect(page.locator("#depeche-header")).to_contain_text("3 documents", timeout=INDEX_S * 1000)
 
 
 def test_removal_asks_for_a_confirmation(page):

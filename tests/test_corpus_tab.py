@@ -286,3 +286,14 @@ def test_the_tab_builds_inside_blocks(context):
     assert {"depeche-corpus-table", "depeche-upload", "depeche-index", "depeche-remove-confirm"} <= ids
     labels = {getattr(block, "value", None) for block in demo.blocks.values() if isinstance(block, gr.Button)}
     assert {"Indexer", "Retirer", "Confirmer", "Annuler"} <= labels
+
+
+def test_a_near_duplicate_upload_is_left_out_unless_the_box_is_ticked(context, tmp_path):
+    tab = CorpusTab(context)
+    words = " ".join(f"mot{i}" for i in range(200))
+    tab.add([upload(tmp_path / "in", "afp.txt", f"Dépêche AFP\n\n{words}.")])
+    rewritten = f"Reprise par Le Parisien\n\n(AFP) {words.replace('mot7 ', 'terme7 ')}. Avec AFP."
+    skipped = tab.add([upload(tmp_path / "in2", "parisien.txt", rewritten)])
+    assert "1 quasi-doublon(s) écarté(s)" in skipped.summary and "proche de « afp »" in skipped.notes[0]
+    kept = tab.add([upload(tmp_path / "in2", "parisien.txt", rewritten)], keep_near_duplicates=True)
+    assert kept.summary.startswith("1 ajouté(s)") and "quasi-doublon gardé" in kept.notes[0]

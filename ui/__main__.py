@@ -40,13 +40,7 @@ def main() -> int:
     from ui.app import build_app
 
     pipeline = build_pipeline(settings)
-    documents, chunks = pipeline.retriever.store.counts()
-    app = build_app(
-        pipeline,
-        settings=settings,
-        description=f"{documents} documents, {chunks} passages · modèle {pipeline.generator.name}. "
-        "Chaque réponse cite ses passages [n] : cliquez sur un numéro pour lire le passage.",
-    )
+    app = build_app(pipeline, settings=settings)  # its header shows the index's counts at each page load
     print(f"Dépêche : http://{args.host}:{args.port}" + (" (connexion requise)" if auth else ""))
     app.queue(default_concurrency_limit=QUEUE_CONCURRENCY).launch(
         server_name=args.host,

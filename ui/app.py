@@ -26,14 +26,25 @@ except ImportError:  # the Corpus tab is optional
     corpus_tab = None
 
 TITLE = "Dépêche"
-DESCRIPTION = "Questions en français sur vos articles de presse ; chaque réponse cite ses passages [n]."
+DESCRIPTION = "Chaque réponse cite ses passages [n] : cliquez sur un numéro pour lire le passage."
+
+
+def header_markdown(context: AppContext) -> str:
+    """The title, what the index holds now and the model that answers."""
+    documents, chunks = context.store.counts()
+    return (
+        f"# {TITLE}\n{documents} documents, {chunks} passages · modèle {context.pipeline.generator.name}. "
+        f"{DESCRIPTION}"
+    )
 
 
 def build_app(pipeline: Pipeline, *, settings: Settings | None = None, description: str = "") -> gr.Blocks:
     """The app for ``pipeline`` (``settings``: those it was built with; default: the environment's)."""
     context = AppContext.of(pipeline, settings or Settings.from_env())
     with gr.Blocks(title=f"{TITLE} : vos articles, vos réponses", fill_width=True) as app:
-        gr.Markdown(f"# {TITLE}\n{description or DESCRIPTION}", elem_id="depeche-header")
+        header = gr.Markdown(
+            f"# {TITLE}\n{description}" if description else header_markdown(context), elem_id="depeche-header"
+        )
         session = gr.State(context.new_session())
         with gr.Tabs():
             with gr.Tab("Discussion", id="discussion"):
@@ -45,4 +56,6 @@ def build_app(pipeline: Pipeline, *, settings: Settings | None = None, descripti
                 facts = settings_tab(context, session)
         # The index changes under a running chat (Corpus tab, `python -m index add`): read it anew.
         reglages.select(lambda: facts_markdown(context), None, facts, api_visibility="private", queue=False)
+        if not description:  # the counts as they are when the page opens
+            app.load(lambda: header_markdown(context), None, header, api_visibility="private", queue=False)
     return app

@@ -142,6 +142,7 @@ class CorpusActions:
         *,
         progress: bool = True,
         on_wait: Callable[[str], None] | None = None,
+        keep_near_duplicates: bool = False,
     ) -> Outcome:
         """Save the uploaded files and index them: the index's summary, the refusals and its notes."""
         files = [f for f in (files or []) if f]
@@ -152,7 +153,14 @@ class CorpusActions:
         if not saved:
             return Outcome("Aucun fichier indexé.", refused)
         try:
-            report = add_documents(self.settings, saved, self.embedder(), progress=progress, on_wait=on_wait)
+            report = add_documents(
+                self.settings,
+                saved,
+                self.embedder(),
+                keep_near_duplicates=keep_near_duplicates,
+                progress=progress,
+                on_wait=on_wait,
+            )
         except DepecheError as error:
             return Outcome(str(error), refused)
         return Outcome(report.summary(), (*refused, *report.notes()))
@@ -211,10 +219,10 @@ class CorpusTab(CorpusActions):
         """Outputs: the table, the counts line, the removal choices."""
         return self.rows(), self.counts(), gr.update(choices=self.choices(), value=None)
 
-    def on_index(self, uploaded, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio's idiom
+    def on_index(self, uploaded, keep_near=False, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - Gradio's idiom
         """Outputs: the report, the (cleared) upload box, then :meth:`refreshed`."""
         progress(0, desc="Indexation…")
-        outcome = self.add(uploaded, progress=True, on_wait=_info)
+        outcome = self.add(uploaded, progress=True, on_wait=_info, keep_near_duplicates=bool(keep_near))
         return (outcome.markdown(), None, *self.refreshed())
 
     def on_remove(self, doc_id):
@@ -266,6 +274,11 @@ def corpus_tab(context: Context, *, tab: CorpusTab | None = None) -> CorpusTab:
         label="Fichiers à indexer",
         elem_id="depeche-upload",
     )
+    keep_near = gr.Checkbox(
+        value=False,
+        label="Indexer aussi les quasi-doublons (la même dépêche reprise par un autre titre)",
+        elem_id="depeche-keep-near",
+    )
     index_button = gr.Button("Indexer", variant="primary", elem_id="depeche-index")
     report = gr.Markdown(elem_id="depeche-corpus-report", min_height=40)
 
@@ -296,7 +309,7 @@ def corpus_tab(context: Context, *, tab: CorpusTab | None = None) -> CorpusTab:
     writer = {"concurrency_limit": 1, "concurrency_id": "depeche-index-writer", "api_visibility": "private"}
     refresh.click(tab.refreshed, outputs=listing, api_visibility="private")
     index_button.click(
-        tab.on_index, inputs=[files], outputs=[report, files, *listing], show_progress_on=[report], **writer
+        tab.on_index, inputs=[files, keep_near], outputs=[report, files, *listing], show_progress_on=[report], **writer
     )
     remove_button.click(
         tab.on_remove, inputs=[choice], outputs=[report, pending, confirm_row, question], api_visibility="private"
