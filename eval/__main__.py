@@ -12,6 +12,8 @@
   as gold-set candidates (:mod:`rag.feedback`).
 - ``python -m eval concurrency [--clients 8] [--json]``: several chat users at once, through
   the Gradio app's API: every answer complete, and the latencies.
+- ``python -m eval llama-bench [--builds portable native-sans-amx] [--json]``: llama.cpp's
+  prompt and generation speed for each way of compiling it (:mod:`eval.llama_bench`).
 """
 
 from __future__ import annotations
@@ -218,6 +220,10 @@ def main() -> int:
         from eval.concurrency import main as concurrency
 
         return concurrency(argv[1:])
+    if argv and argv[0] == "llama-bench":
+        from eval.llama_bench import main as llama_bench
+
+        return llama_bench(argv[1:])
     return evaluate_command(argv)
 
 

@@ -72,9 +72,17 @@ class LlamaGenerator:
         max_tokens: int = 200,
         repeat_penalty: float = 1.05,  # mild: a stronger penalty pushes the model off the words it should copy
     ) -> None:
+        import llama_cpp
         from llama_cpp import Llama
 
+        from rag.llama_check import FIX, amx_enabled
+
         _route_llama_logs()
+        self.system_info = llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+        if amx_enabled(self.system_info):  # its first matrix product may kill the process
+            raise ModelLoadError(
+                f"llama.cpp est compilé avec AMX, dont le chemin plante sur certains Xeon (llama.cpp #20824) : {FIX}."
+            )
         try:
             self.llm = Llama(
                 model_path=str(model_path),
