@@ -69,14 +69,17 @@ llama-wheel: $(LLAMA_BUILT)  ## compile llama-cpp-python into .cache/wheels/ (LL
 
 install: $(LLAMA_CHECKED)  ## create .venv, install the pinned requirements, check llama.cpp on this CPU
 
-# The browser tests (tests/test_browser.py) drive Debian's Chromium through Playwright, which
-# requirements.txt pins; never `playwright install`: it downloads browsers of its own.
-$(CHROMIUM):
+# Debian packages the tests need: Chromium for the browser tests (tests/test_browser.py, driven
+# through Playwright, which requirements.txt pins; never `playwright install`: it downloads
+# browsers of its own), and qemu-user, which runs llama.cpp on an emulated CPU without AVX-512
+# (tests/test_llama_check.py): the portable build must run there.
+QEMU := /usr/bin/qemu-x86_64
+$(CHROMIUM) $(QEMU) &:
 	@if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null; then sudo="sudo"; \
-	else echo "$(CHROMIUM) manque : lancez « apt-get install chromium » en root."; exit 1; fi; \
-	$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium
-	@test -x $(CHROMIUM)
+	else echo "$(CHROMIUM) ou $(QEMU) manque : lancez « apt-get install chromium qemu-user » en root."; exit 1; fi; \
+	$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium qemu-user
+	@test -x $(CHROMIUM) && test -x $(QEMU)
 
 browser: $(STAMP) $(CHROMIUM)  ## Playwright and Debian's Chromium, for the browser tests
 
@@ -90,7 +93,7 @@ chat: $(LLAMA_CHECKED)  ## build the index if there is none, then serve the chat
 	$(PY) -m index build --if-missing
 	$(PY) -m ui
 
-test: $(LLAMA_CHECKED) $(CHROMIUM)  ## run the whole test suite (unit, integration and browser, real models), then the eval gate
+test: $(LLAMA_CHECKED) $(CHROMIUM) $(QEMU)  ## run the whole test suite (unit, integration and browser, real models), then the eval gate
 	$(PY) -m pytest
 	$(PY) -m eval --quick
 

@@ -142,3 +142,17 @@ def test_the_generator_refuses_a_build_with_amx_before_loading(monkeypatch, tmp_
     monkeypatch.setattr(llama_cpp, "llama_print_system_info", lambda: AMX_INFO.encode())
     with pytest.raises(ModelLoadError, match="AMX.*make install"):
         LlamaGenerator(tmp_path / "jamais-lu.gguf", threads=1)
+
+
+@pytest.mark.integration
+def test_the_portable_build_generates_on_a_cpu_without_avx512():
+    """The same child as the check, on an emulated Haswell (AVX2, no AVX-512, no AMX):
+    a build with AVX-512 instructions dies here with SIGILL (checked by hand with a native one)."""
+    from rag.models import resolve_gguf
+
+    settings = Settings.from_env()
+    model = resolve_gguf(settings.llm_path, settings.cache)
+    child = [sys.executable, "-m", "rag.llama_check", "--child", str(model), "--threads", "2"]
+    check = run_check(model, command=["/usr/bin/qemu-x86_64", "-cpu", "Haswell", *child], timeout=600)
+    assert check.ok, check.message
+    assert "AVX2 = 1" in check.system_info and "AVX512" not in check.system_info
