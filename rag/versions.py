@@ -110,9 +110,7 @@ def collect_garbage(root: Path) -> list[str]:
 
 
 @contextmanager
-def write_lock(
-    root: Path, *, timeout: float = 0.0, on_wait: Callable[[str], None] | None = None
-) -> Iterator[None]:
+def write_lock(root: Path, *, timeout: float = 0.0, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the index's write lock; wait up to ``timeout`` seconds for another writer to finish,
     then raise :class:`IndexBusyError`. The lock dies with its process (``flock``), so a crashed
     writer never leaves the index locked."""
