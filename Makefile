@@ -90,10 +90,12 @@ status: $(STAMP)  ## describe the index
 	$(PY) -m index status
 
 chat: $(LLAMA_CHECKED)  ## build the index if there is none, then serve the chat on http://127.0.0.1:7860
+	$(PY) -m rag.prepare
 	$(PY) -m index build --if-missing
 	$(PY) -m ui
 
 test: $(LLAMA_CHECKED) $(CHROMIUM) $(QEMU)  ## run the whole test suite (unit, integration and browser, real models), then the eval gate
+	$(PY) -m rag.prepare
 	$(PY) -m pytest
 	$(PY) -m eval --quick
 

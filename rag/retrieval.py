@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from rag.config import RETRIEVAL_MODES
-from rag.embedding import Embedder
+from rag.embedding import Embedder, tuning_for
 from rag.errors import ConfigError
 from rag.live import LiveIndex
 from rag.store import IndexStore, Passage
@@ -23,7 +23,8 @@ from rag.store import IndexStore, Passage
 Index = IndexStore | LiveIndex  # one version, or the current one as the index changes
 
 RRF_K = 60  # the constant of Cormack et al. (2009); larger flattens the head of each ranking
-# Chosen on SPF-QR with the retrieval benchmark (README, "Retrieval"): dense-heavy convex fusion.
+# Chosen on SPF-QR with the retrieval benchmark (README, "Retrieval"): convex fusion, with a
+# dense weight measured per model (rag.embedding.tuning_for); HYBRID_ALPHA is e5-small's.
 HYBRID_FUSION = "convex"
 HYBRID_ALPHA = 0.6
 
@@ -123,11 +124,14 @@ class HybridRetriever:
         return store.passages(fused[:k])
 
 
-def make_retriever(mode: str, store: Index, embedder: Embedder | None) -> Retriever:
-    """The retriever for ``mode``; BM25 alone needs no embedder."""
+def make_retriever(mode: str, store: Index, embedder: Embedder | None, *, alpha: float | None = None) -> Retriever:
+    """The retriever for ``mode``; BM25 alone needs no embedder. The hybrid's dense weight is
+    ``alpha``, or the one measured for the embedder's model."""
     if mode == "bm25":
         return KeywordRetriever(store)
     if mode not in RETRIEVAL_MODES:
         raise ConfigError(f"Mode de recherche inconnu : {mode!r} (choisir parmi {', '.join(RETRIEVAL_MODES)}).")
     assert embedder is not None, f"the {mode} retriever needs an embedder"
-    return HybridRetriever(store, embedder) if mode == "hybrid" else DenseRetriever(store, embedder)
+    if mode == "dense":
+        return DenseRetriever(store, embedder)
+    return HybridRetriever(store, embedder, alpha=tuning_for(embedder.name).hybrid_alpha if alpha is None else alpha)

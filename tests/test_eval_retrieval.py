@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from eval.gold import from_squad
 from eval.metrics import contains_answer, first_hit, normalize_text, percentile, retrieval_scores
 from eval.retrieval import format_table, run_benchmark
 from eval.squad import load_squad
@@ -92,8 +93,8 @@ def test_load_squad(tiny_squad):
 
 def test_benchmark_scores_each_mode(tiny_squad, settings, fake_embedder):
     documents, questions = load_squad(tiny_squad)
-    result = run_benchmark(documents, questions, settings, fake_embedder, progress=False)
-    assert set(result.results) == {"hybrid", "dense", "bm25"}
+    result = run_benchmark(documents, from_squad(questions), settings, fake_embedder, alphas=[0.3], progress=False)
+    assert set(result.results) == {"hybrid", "dense", "bm25", "hybrid α=0.3"}
     assert result.chunks == 2 and result.index_seconds > 0
     for metrics in result.results.values():
         assert metrics["doc@10"] == 1.0  # two documents: always among the top 10

@@ -61,8 +61,8 @@ def pipeline(real_settings, embedder, generator) -> Pipeline:
 
 
 def test_default_models_come_from_their_packages(real_settings, embedder, generator):
-    assert embedder.name == "intfloat/multilingual-e5-small"
-    assert embedder.dimension == 384
+    assert embedder.name == "embeddinggemma-300m-int8"  # EmbeddingGemma, exported to int8 (OpenVINO)
+    assert embedder.dimension == 768
     assert generator.name == "gemma-3-270m-q4_k_m.gguf"
     assert generator.chat_template is None  # a base model: completion prompt
     # Assembled once into the cache, then reused as is.
@@ -146,7 +146,7 @@ def test_cli_build_status_and_ask(tmp_path):
 
     status = _cli("-m", "index", "status", home=tmp_path)
     assert status.returncode == 0, status.stderr
-    assert "Documents : 2" in status.stdout and "multilingual-e5-small" in status.stdout
+    assert "Documents : 2" in status.stdout and "embeddinggemma-300m-int8 (768 dimensions)" in status.stdout
 
     asked = _cli("-m", "rag", "ask", QUESTION, home=tmp_path)
     assert asked.returncode == 0, asked.stderr

@@ -33,8 +33,7 @@ def header_markdown(context: AppContext) -> str:
     """The title, what the index holds now and the model that answers."""
     documents, chunks = context.store.counts()
     return (
-        f"# {TITLE}\n{documents} documents, {chunks} passages · modèle {context.pipeline.generator.name}. "
-        f"{DESCRIPTION}"
+        f"# {TITLE}\n{documents} documents, {chunks} passages · modèle {context.pipeline.generator.name}. {DESCRIPTION}"
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.components import resolved_hybrid_alpha
 from rag.config import Settings
 from rag.pipeline import Answer, Pipeline
 from rag.retrieval import make_retriever
@@ -69,7 +70,9 @@ class Session:
     def pipeline(self, context: AppContext) -> Pipeline:
         """A pipeline with this session's retrieval settings over the shared models and index."""
         shared = context.pipeline
-        retriever = make_retriever(self.mode, context.store, context.embedder)
+        retriever = make_retriever(
+            self.mode, context.store, context.embedder, alpha=resolved_hybrid_alpha(context.settings)
+        )
         return Pipeline(retriever, shared.generator, top_k=self.top_k, checker=shared.checker)
 
     def cleared(self) -> Session:

