@@ -7,6 +7,8 @@ draft is not the answer; each of its sentences must earn its place:
   are in that passage's evidence (with its title and date), every number it states is
   there too, and, with an embedder, it is close in meaning to one of the evidence
   sentences (``min_similarity``);
+- a sentence that only says the question back (no term, name or number of its own, no yes
+  or no) answers nothing, and is dropped like an unsupported one;
 - a supported sentence keeps the markers of the passages that support it; one citing a
   passage that does not support it is re-cited to a shown passage that does, or dropped;
 - dropped sentences are replaced by a quotation of the evidence sentence that holds most of
@@ -44,10 +46,11 @@ from rag.prompting import REFUSAL
 from rag.text import fold_accents
 
 MIN_SUPPORT = 0.7  # share of a sentence's content words found in the passage it cites
-MIN_SIMILARITY = 0.8  # cosine with the closest evidence sentence (multilingual-e5)
+MIN_SIMILARITY = 0.8  # cosine with the closest evidence sentence (e5-small's; per model: rag.embedding.tuning_for)
 MIN_COVERAGE = 0.5  # share of the question's terms the evidence must hold for a quotation (seeds gold set)
 _MARKERS = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_YES_NO = re.compile(r"(oui|non)\b", re.IGNORECASE)
 # Words of the question that ask rather than say what is asked about (stemmed).
 _QUESTION_WORDS = frozenset(
     FrenchAnalyzer().terms(
@@ -213,7 +216,7 @@ class AnswerChecker:
             if key in seen:  # a small model repeats itself
                 continue
             seen.add(key)
-            sentence = self._supported(text, cited, evidence)
+            sentence = None if self.restates(question, text) else self._supported(text, cited, evidence)
             if sentence is None:
                 dropped.append(text)
             else:
@@ -228,6 +231,17 @@ class AnswerChecker:
         if quote is None:
             return CheckedAnswer([], refused=True, dropped=dropped)
         return CheckedAnswer([quote], refused=False, dropped=dropped)
+
+    def restates(self, question: str, text: str) -> bool:
+        """Whether ``text`` only says the question back: no term, name or number beyond the
+        question's own, and no yes or no. «Le jury préside le Festival de Cannes.» answers
+        nothing to «Qui préside le jury du Festival de Cannes ?», though every word of it is
+        in the passage; the quotation of the passage says who does.
+        """
+        if _YES_NO.match(text.strip()) or any(n not in question for n in _NUMBER.findall(text)):
+            return False
+        terms = set(self._analyzer.terms(text))
+        return bool(terms) and terms <= set(self._analyzer.terms(question))
 
     def _repeats(self, text: str, sentences: Sequence[AnswerSentence]) -> bool:
         """Whether most of ``text``'s terms are already said by ``sentences``."""

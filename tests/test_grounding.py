@@ -139,3 +139,23 @@ def test_no_quotation_for_a_question_about_a_name_no_passage_holds(check):
     assert answer.refused
     answered = check("OpenAI ouvrira-t-elle un bureau à Munich ?", "Oui, à Madrid [1].", EVIDENCE)
     assert not answered.refused and answered.sentences[0].origin == "quote"
+
+
+def test_a_sentence_that_only_says_the_question_back_is_replaced_by_the_quotation():
+    passage = Passage(1, "cannes", "Festival de Cannes", "2025-05-13", "x", 0, 200, "")
+    evidence = [
+        Evidence(
+            1,
+            passage,
+            ["Le Festival de Cannes s'est ouvert mardi.", "Le jury est présidé par l'actrice Juliette Binoche."],
+        )
+    ]
+    check = AnswerChecker()
+    question = "Qui préside le jury du Festival de Cannes ?"
+    answer = check(question, "Le jury préside le Festival de Cannes [1].", evidence)
+    assert "Binoche" in answer.text and answer.sentences[0].origin == "quote"
+    assert answer.dropped == ["Le jury préside le Festival de Cannes."]
+    assert check.restates(question, "Le jury préside le Festival de Cannes.")
+    assert not check.restates(question, "Juliette Binoche préside le jury du Festival de Cannes.")
+    assert not check.restates("Le bureau ouvre-t-il à Munich ?", "Oui, le bureau ouvre à Munich.")
+    assert not check.restates("Quand le bureau ouvre-t-il ?", "Le bureau ouvre en 2025.")
