@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 # llama-cpp-python compiles from source: use every core.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help install llama-wheel llama-wheel-dir browser chat index status test test-unit eval lint clean
+.PHONY: help install llama-wheel llama-wheel-dir browser chat index status test test-unit reader eval lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ test: $(LLAMA_CHECKED) $(CHROMIUM) $(QEMU)  ## run the whole test suite (unit, i
 	$(PY) -m rag.prepare
 	$(PY) -m pytest
 	$(PY) -m eval --quick
+
+reader: $(STAMP)  ## retrain the French reader on PIAF (about 30 min on 2 cores; writes rag/answer/weights/)
+	$(PY) -m eval train-reader
 
 eval: $(STAMP)  ## the full eval on the seeds gold set (report in eval/runs/)
 	$(PY) -m eval

@@ -14,6 +14,9 @@
   as gold-set candidates (:mod:`rag.feedback`).
 - ``python -m eval concurrency [--clients 8] [--json]``: several chat users at once, through
   the Gradio app's API: every answer complete, and the latencies.
+- ``python -m eval train-reader``: train the French reader on PIAF (:mod:`eval.train_reader`).
+- ``python -m eval reader-bench [--variants fp32 int8]``: the reader's cost for three passages,
+  and its held-out PIAF figures, in fp32 and int8 (:mod:`eval.reader_bench`).
 - ``python -m eval similarity-floor [--model M]``: the answer check's cosine floor for an
   embedding model, calibrated on PIAF against e5-small's (:mod:`eval.similarity_floor`).
 - ``python -m eval llama-bench [--builds portable native-sans-amx] [--json]``: llama.cpp's
@@ -29,7 +32,7 @@ import sys
 from pathlib import Path
 
 from rag.cli import run
-from rag.config import PROJECT_ROOT, RETRIEVAL_MODES, ChunkSettings, Settings
+from rag.config import ANSWER_MODES, PROJECT_ROOT, RETRIEVAL_MODES, ChunkSettings, Settings
 
 EVAL_DIR = PROJECT_ROOT / "eval"
 DEFAULT_DATASET = EVAL_DIR / "datasets" / "spf_qr_test.json"
@@ -147,13 +150,15 @@ def check_floors(metrics: dict, floors: dict) -> list[str]:
 def evaluate_command(argv: list[str]) -> int:
     from eval.gold import from_squad, load_gold_jsonl
     from eval.report import METRIC_ORDER, new_run_dir, write_run
-    from eval.run import aggregate, eval_index, evaluate
+    from eval.run import aggregate, breakdown, eval_index, evaluate
     from eval.squad import load_squad
     from rag.components import (
         load_embedder,
         load_generator,
+        load_reading,
         make_checker,
         resolved_hybrid_alpha,
+        resolved_min_confidence,
         resolved_min_similarity,
     )
     from rag.documents import load_documents
@@ -176,11 +181,19 @@ def evaluate_command(argv: list[str]) -> int:
         "--quick", action="store_true", help=f"{QUICK_SAMPLE} questions des seeds, comparées aux planchers"
     )
     parser.add_argument("--runs", type=Path, default=RUNS, help="où écrire les rapports")
+    parser.add_argument(
+        "--answer", choices=ANSWER_MODES, default=None, help="chemin de réponse (défaut : DEPECHE_ANSWER)"
+    )
+    parser.add_argument(
+        "--side-by-side", action="store_true", help="évaluer aussi le chemin précédent (le LLM rédige tout)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.dataset, args.limit = SEEDS_GOLD, args.limit or QUICK_SAMPLE
 
     settings = Settings.from_env()
+    if args.answer:
+        settings = settings.with_(answer_mode=args.answer)
     if args.dataset.suffix == ".jsonl":
         items = load_gold_jsonl(args.dataset)
         documents, _ = load_documents([settings.seeds_dir])
@@ -193,14 +206,17 @@ def evaluate_command(argv: list[str]) -> int:
     embedder = load_embedder(settings)
     eval_settings = eval_index(settings, documents, embedder)
     store = IndexStore.open(eval_settings.index_dir, embed_model=embedder.name)
-    pipeline = Pipeline(
-        make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings)),
-        load_generator(settings),
-        top_k=settings.top_k,
-        checker=make_checker(settings, embedder),
-    )
+    retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
+    generator, checker = load_generator(settings), make_checker(settings, embedder)
+    reading = load_reading(settings, generator, checker)
+    pipeline = Pipeline(retriever, generator, top_k=settings.top_k, checker=checker, reading=reading)
     results = evaluate(items, pipeline, progress=True)
     metrics = aggregate(results)
+    previous = None
+    if args.side_by_side and reading is not None:
+        llm_pipeline = Pipeline(retriever, generator, top_k=settings.top_k, checker=checker)
+        llm_results = evaluate(items, llm_pipeline, progress=True)
+        previous = (aggregate(llm_results), llm_results)
 
     folder = new_run_dir(args.runs)
     config = {
@@ -212,6 +228,9 @@ def evaluate_command(argv: list[str]) -> int:
         "llm": pipeline.generator.name,
         "retrieval": settings.retrieval_mode,
         "hybrid_alpha": resolved_hybrid_alpha(settings),
+        "answer": settings.answer_mode,
+        "phrasing": settings.phrasing,
+        "min_confidence": resolved_min_confidence(settings) if reading is not None else None,
         "top_k": settings.top_k,
         "chunks": [settings.chunks.size, settings.chunks.overlap],
         "check": {
@@ -220,10 +239,13 @@ def evaluate_command(argv: list[str]) -> int:
             "min_coverage": settings.min_coverage,
         },
     }
-    write_run(folder, metrics, results, title=f"Évaluation : {args.dataset.name}", config=config)
+    write_run(folder, metrics, results, title=f"Évaluation : {args.dataset.name}", config=config, previous=previous)
 
     if args.json:
-        print(json.dumps(metrics, ensure_ascii=False))
+        extra = {"by_kind": breakdown(results, "kind"), "by_path": breakdown(results, "path")}
+        if previous is not None:
+            extra["previous"] = {"metrics": previous[0], "by_kind": breakdown(previous[1], "kind")}
+        print(json.dumps({**metrics, **extra}, ensure_ascii=False))
     else:
         for name in METRIC_ORDER:
             value = metrics.get(name)
@@ -261,6 +283,14 @@ def main() -> int:
         from eval.concurrency import main as concurrency
 
         return concurrency(argv[1:])
+    if argv and argv[0] == "train-reader":
+        from eval.train_reader import main as train_reader
+
+        return train_reader(argv[1:])
+    if argv and argv[0] == "reader-bench":
+        from eval.reader_bench import main as reader_bench
+
+        return reader_bench(argv[1:])
     if argv and argv[0] == "similarity-floor":
         from eval.similarity_floor import main as similarity_floor
 

@@ -15,7 +15,7 @@ It prints each client's latency (submission to final answer), their median, 95th
 percentile and maximum, the wall time of the whole burst, and whether every answer is
 complete: not empty and not an error (``⚠️ …``). Exit code 1 if one is not.
 
-The model answers one request at a time (:class:`rag.generation.LlamaGenerator` holds a
+The model answers one request at a time (:class:`rag.answer.generation.LlamaGenerator` holds a
 lock), so with N clients the last waits about N answers: the latencies measure the queue.
 """
 

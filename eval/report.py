@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from eval.run import RETRIEVAL_KS, ItemResult
+from eval.run import RETRIEVAL_KS, ItemResult, breakdown
 
 METRIC_ORDER = [
     "retrieval.hit@1", "retrieval.hit@3", "retrieval.hit@5", "retrieval.mrr",
@@ -43,10 +43,40 @@ def _badness(result: ItemResult) -> tuple:
     return (0 if result.refused else 1, result.f1 or 0.0, float(all(result.cited_supporting or [False])))
 
 
-def markdown_report(metrics: dict, results: Sequence[ItemResult], title: str) -> str:
-    lines = [f"# {title}", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {name} | {_fmt(metrics.get(name))} |" for name in METRIC_ORDER]
+def breakdown_table(results: Sequence[ItemResult], key: str) -> list[str]:
+    """A Markdown table of :func:`eval.run.breakdown` (by question kind or by answer path)."""
+    lines = [
+        f"| {key} | questions | F1 | recall | answerable refused | unanswerable refused |",
+        "|---|---|---|---|---|---|",
+    ]
+    for value, row in breakdown(results, key).items():
+        cells = [row["f1"], row["recall"], row["refused.answerable"], row["refused.unanswerable"]]
+        lines.append(f"| {value} | {row['questions']} | " + " | ".join(_fmt(c) for c in cells) + " |")
+    return lines
+
+
+def markdown_report(
+    metrics: dict,
+    results: Sequence[ItemResult],
+    title: str,
+    previous: tuple[dict, Sequence[ItemResult]] | None = None,
+) -> str:
+    """The metrics (beside the previous answer path's, when it ran too), the tables by kind and
+    by path, then every question, worst first."""
+    if previous is None:
+        lines = [f"# {title}", "", "| metric | value |", "|---|---|"]
+        lines += [f"| {name} | {_fmt(metrics.get(name))} |" for name in METRIC_ORDER]
+    else:
+        lines = [f"# {title}", "", "| metric | this path | previous path (LLM) | delta |", "|---|---|---|---|"]
+        for name in METRIC_ORDER:
+            a, b = metrics.get(name), previous[0].get(name)
+            delta = f"{a - b:+.3f}" if a is not None and b is not None else "—"
+            lines.append(f"| {name} | {_fmt(a)} | {_fmt(b)} | {delta} |")
     lines += ["", f"{metrics['count.questions']} questions, {metrics['count.answerable']} answerable.", ""]
+    lines += ["## By question kind", "", *breakdown_table(results, "kind"), ""]
+    lines += ["## By answer path", "", *breakdown_table(results, "path"), ""]
+    if previous is not None:
+        lines += ["## Previous path (LLM), by question kind", "", *breakdown_table(previous[1], "kind"), ""]
     lines += ["## Questions, worst first", ""]
     for r in sorted(results, key=_badness):
         status = "refusée" if r.refused else "répondue"
@@ -61,6 +91,9 @@ def markdown_report(metrics: dict, results: Sequence[ItemResult], title: str) ->
             f"- **Question** : {r.item.question}",
             f"- **Attendu** : {r.item.answer or '(refus)'}",
             f"- **Réponse** : {r.answer}",
+            f"- **Chemin** : {r.path}"
+            + (f" · réponse courte « {r.short} »" if r.short else "")
+            + (f" · confiance {r.confidence:.2f}" if r.confidence is not None else ""),
             *([f"- **Brouillon du modèle** (corrigé par la vérification) : {r.draft}"] if r.revised else []),
             *(
                 [f"- **Question cherchée** : {r.search_question}"]
@@ -101,13 +134,28 @@ def write_plots(folder: Path, metrics: dict, results: Sequence[ItemResult]) -> N
     plt.close(figure)
 
 
-def write_run(folder: Path, metrics: dict, results: Sequence[ItemResult], *, title: str, config: dict) -> None:
-    summary = {"metrics": metrics, "config": config}
+def write_run(
+    folder: Path,
+    metrics: dict,
+    results: Sequence[ItemResult],
+    *,
+    title: str,
+    config: dict,
+    previous: tuple[dict, Sequence[ItemResult]] | None = None,
+) -> None:
+    summary = {
+        "metrics": metrics,
+        "by_kind": breakdown(results, "kind"),
+        "by_path": breakdown(results, "path"),
+        "config": config,
+    }
+    if previous is not None:
+        summary["previous"] = {"metrics": previous[0], "by_kind": breakdown(previous[1], "kind")}
     (folder / "metrics.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     with (folder / "results.jsonl").open("w", encoding="utf-8") as handle:
         for result in results:
             handle.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
-    (folder / "report.md").write_text(markdown_report(metrics, results, title), encoding="utf-8")
+    (folder / "report.md").write_text(markdown_report(metrics, results, title, previous), encoding="utf-8")
     write_plots(folder, metrics, results)
 
 

@@ -48,6 +48,9 @@ class ItemResult:
     revised: bool = False
     quoted: bool = False  # the answer is a quotation of the evidence, the draft having failed the check
     search_question: str = ""
+    short: str = ""  # the short answer (read paths): what F1 and EM score; the whole answer otherwise
+    path: str = "llm"  # "reader", "yesno", "metadata" or "llm" (rag.answer.routing)
+    confidence: float | None = None  # the reader's calibrated confidence
 
     def as_json(self) -> dict:
         return {
@@ -72,6 +75,9 @@ class ItemResult:
             "revised": self.revised,
             "quoted": self.quoted,
             "search_question": self.search_question,
+            "short": self.short,
+            "path": self.path,
+            "confidence": self.confidence,
         }
 
 
@@ -117,6 +123,7 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
         answer = pipeline.answer(item.question, item.history)
         golds = item.accepted_answers
         scored = item.answerable and bool(golds)
+        short = answer.short or answer.text  # F1 and EM score the short answer, recall the whole one
         results.append(
             ItemResult(
                 item=item,
@@ -125,8 +132,8 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
                 citations=answer.citations,
                 cited_supporting=[judge.supports(p, item) for p in answer.cited_passages],
                 support_rank=support_rank,
-                exact=best_over(exact_match, answer.text, golds) if scored else None,
-                f1=best_over(token_f1, answer.text, golds) if scored else None,
+                exact=best_over(exact_match, short, golds) if scored else None,
+                f1=best_over(token_f1, short, golds) if scored else None,
                 recall=best_over(token_recall, answer.text, golds) if scored else None,
                 first_token_s=answer.first_token_s,
                 total_s=answer.total_s,
@@ -139,6 +146,9 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
                 revised=answer.revised,
                 quoted=any(s.origin == "quote" for s in answer.sentences),
                 search_question=answer.search_question,
+                short=answer.short,
+                path=answer.path,
+                confidence=answer.confidence,
             )
         )
     return results
@@ -180,6 +190,27 @@ def aggregate(results: Sequence[ItemResult]) -> dict[str, float | None]:
     seconds = sum(s for _, s in generating)
     metrics["latency.tokens_per_s"] = sum(t for t, _ in generating) / seconds if seconds > 0 else None
     return metrics
+
+
+def breakdown(results: Sequence[ItemResult], key: str) -> dict[str, dict[str, float | None]]:
+    """Per value of ``key`` (``"kind"``: the gold set's question kind; ``"path"``: how it was
+    answered): questions, F1, recall, and the refusal rate of answerable and unanswerable ones."""
+    groups: dict[str, list[ItemResult]] = {}
+    for result in results:
+        value = (result.item.kind or "question") if key == "kind" else result.path
+        groups.setdefault(value, []).append(result)
+    table = {}
+    for value, group in sorted(groups.items()):
+        answerable = [r for r in group if r.item.answerable]
+        unanswerable = [r for r in group if not r.item.answerable]
+        table[value] = {
+            "questions": len(group),
+            "f1": _mean([r.f1 for r in answerable if r.f1 is not None]),
+            "recall": _mean([r.recall for r in answerable if r.recall is not None]),
+            "refused.answerable": _mean([float(r.refused) for r in answerable]),
+            "refused.unanswerable": _mean([float(r.refused) for r in unanswerable]),
+        }
+    return table
 
 
 def eval_index(settings: Settings, documents: Sequence[Document], embedder: Embedder) -> Settings:

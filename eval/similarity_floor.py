@@ -2,7 +2,7 @@
 
 ``python -m eval similarity-floor [--model M] [--pairs 400] [--json]``
 
-The check (:mod:`rag.grounding`) keeps a sentence of the model's answer only if its cosine
+The check (:mod:`rag.answer.checking`) keeps a sentence of the model's answer only if its cosine
 with a sentence of the passage it cites reaches a floor. That floor was set at 0.8 for
 multilingual-e5-small. Cosines do not mean the same thing from one model to another (e5's
 are all high), so another model needs its own floor. This command sets it on PIAF, never on

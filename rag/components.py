@@ -6,10 +6,11 @@ which concrete models and store the product uses, for the CLIs and the chat.
 
 from __future__ import annotations
 
+from rag.answer.checking import AnswerChecker
+from rag.answer.generation import Generator, LlamaGenerator
+from rag.answer.reading import ReadingAnswerer
 from rag.config import Settings
 from rag.embedding import Embedder, LazyEmbedder, load_embedding_model, tuning_for
-from rag.generation import LlamaGenerator
-from rag.grounding import AnswerChecker
 from rag.live import LiveIndex
 from rag.models import resolve_gguf
 from rag.pipeline import Pipeline
@@ -63,8 +64,34 @@ def open_store(settings: Settings) -> LiveIndex:
     return LiveIndex(settings.index_dir, embed_model=settings.embed_model)
 
 
+def resolved_min_confidence(settings: Settings) -> float:
+    """``DEPECHE_MIN_CONFIDENCE``, or the threshold calibrated with the reader (its manifest)."""
+    from rag.answer.reader import load_manifest
+
+    return settings.min_confidence if settings.min_confidence is not None else float(load_manifest()["threshold"])
+
+
+def load_reading(settings: Settings, generator: Generator | None, checker: AnswerChecker) -> ReadingAnswerer | None:
+    """The read paths (reader, yes/no, metadata), or None in ``DEPECHE_ANSWER=llm`` mode."""
+    if settings.answer_mode != "reader":
+        return None
+    from rag.answer.reader import Reader
+    from rag.e5_convert import ensure_e5_model
+
+    reader = Reader(ensure_e5_model(settings.cache), threads=settings.threads)
+    return ReadingAnswerer(
+        reader,
+        generator,
+        checker,
+        min_confidence=resolved_min_confidence(settings),
+        phrase=settings.phrasing == "llm",
+    )
+
+
 def build_pipeline(settings: Settings) -> Pipeline:
     store = open_store(settings)  # fails fast, before any model loads
     embedder = None if settings.retrieval_mode == "bm25" else load_embedder(settings)
     retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
-    return Pipeline(retriever, load_generator(settings), top_k=settings.top_k, checker=make_checker(settings, embedder))
+    generator, checker = load_generator(settings), make_checker(settings, embedder)
+    reading = load_reading(settings, generator, checker)
+    return Pipeline(retriever, generator, top_k=settings.top_k, checker=checker, reading=reading)

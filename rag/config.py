@@ -13,6 +13,12 @@ Every knob a user may turn lives here, with its environment variable:
 - ``DEPECHE_RETRIEVAL``: ``hybrid`` (default), ``dense`` or ``bm25``.
 - ``DEPECHE_HYBRID_ALPHA``: the dense ranking's weight in the hybrid fusion (default: measured per model).
 - ``DEPECHE_MIN_SIMILARITY``: the answer check's cosine floor (default: calibrated per model).
+- ``DEPECHE_ANSWER``: ``reader`` (default: questions are read, see :mod:`rag.answer.reading`) or
+  ``llm`` (the LLM writes every answer, as before the reader).
+- ``DEPECHE_PHRASE``: ``none`` (default: the short answer is the reader's span) or ``llm`` (the
+  LLM phrases it in a sentence, kept only when it passes the check).
+- ``DEPECHE_MIN_CONFIDENCE``: the reader's confidence below which the bot refuses (default:
+  calibrated on held-out PIAF, in the reader's manifest).
 - ``DEPECHE_THREADS``: llama.cpp threads (default: every core).
 - ``DEPECHE_LOCK_WAIT``: seconds an index command waits for another one to finish (default 600).
 """
@@ -28,6 +34,8 @@ from rag.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EMBED_MODEL = "embeddinggemma-300m-int8"  # README, "Retrieval, measured"
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25")  # the first is the default
+PHRASINGS = ("none", "llm")  # who phrases the reader's span: nobody (the span as is), or the LLM
+ANSWER_MODES = ("reader", "llm")  # reader: read most questions (rag.answer.reading); llm: the LLM writes every answer
 
 
 def _int_env(name: str, default: int, minimum: int = 0) -> int:
@@ -95,10 +103,13 @@ class Settings:
     threads: int = os.cpu_count() or 1
     context_tokens: int = 4096
     max_answer_tokens: int = 200
-    # The answer check (rag.grounding): calibrated on the gold sets, see the README.
+    # The answer check (rag.answer.checking): calibrated on the gold sets, see the README.
     min_support: float = 0.7
     min_similarity: float | None = None  # None: the embedding model's measured floor (rag.embedding.tuning_for)
     hybrid_alpha: float | None = None  # None: the embedding model's measured fusion weight
+    answer_mode: str = "reader"
+    phrasing: str = "none"
+    min_confidence: float | None = None  # None: the reader's calibrated threshold (its manifest)
     min_coverage: float = 0.5
     lock_wait: int = 600  # seconds a writer waits for another (rag.versions.write_lock)
 
@@ -137,6 +148,9 @@ class Settings:
             min_support=_float_env("DEPECHE_MIN_SUPPORT", cls.min_support),
             min_similarity=_optional_float_env("DEPECHE_MIN_SIMILARITY"),
             hybrid_alpha=_optional_float_env("DEPECHE_HYBRID_ALPHA"),
+            answer_mode=_choice_env("DEPECHE_ANSWER", ANSWER_MODES),
+            phrasing=_choice_env("DEPECHE_PHRASE", PHRASINGS),
+            min_confidence=_optional_float_env("DEPECHE_MIN_CONFIDENCE"),
             min_coverage=_float_env("DEPECHE_MIN_COVERAGE", cls.min_coverage),
             lock_wait=_int_env("DEPECHE_LOCK_WAIT", cls.lock_wait),
         )

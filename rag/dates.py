@@ -41,3 +41,25 @@ def parse_french_date(text: str) -> str | None:
         return None
     formats = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
     return data.date_obj.strftime(formats.get(data.period, "%Y-%m-%d"))
+
+
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def french_date(iso: str) -> str:
+    """An ISO date, at the precision it has, as French words.
+
+    >>> french_date("2025-03-27"), french_date("2024-10"), french_date("2024-10-01"), french_date("2023")
+    ('27 mars 2025', 'octobre 2024', '1er octobre 2024', '2023')
+    """
+    parts = iso.split("-")
+    if len(parts) >= 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+        month = f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        if len(parts) == 3 and parts[2].isdigit():
+            day = int(parts[2])
+            return f"{'1er' if day == 1 else day} {month}"
+        return month
+    return iso

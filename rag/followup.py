@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.citations import STOPWORDS, content_words
+from rag.answer.citations import STOPWORDS, content_words
 from rag.errors import EmptyQuestionError
 from rag.text import fold_accents
 

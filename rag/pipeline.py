@@ -1,8 +1,12 @@
-"""Question -> retrieved passages -> evidence -> streamed draft -> checked, cited answer.
+"""Question -> retrieved passages -> a read answer, or a streamed draft checked and cited.
 
 A follow-up («Et à Paris ?») is first made standalone from the conversation's earlier
-questions (:mod:`rag.followup`) and that is what is searched. The model's draft streams
-as it is written; then :class:`~rag.grounding.AnswerChecker` keeps only the sentences the
+questions (:mod:`rag.followup`) and that is what is searched. Then, with a reader
+(:class:`~rag.answer.reading.ReadingAnswerer`), most questions are *read*: the answer is the
+span the reader finds, followed by the sentence that holds it, quoted, or a refusal when the
+reader is not confident enough. The questions the reader serves badly (summaries, several
+articles, lists), and every question without a reader, go to the LLM. Its draft streams as
+it is written; then :class:`~rag.answer.checking.AnswerChecker` keeps only the sentences the
 passages support, and the checked text is the answer.
 
 Usage::
@@ -20,13 +24,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from rag.citations import CitationStream, lexical_attributor
+from rag.answer.checking import AnswerChecker, AnswerSentence, is_looping, is_refusal
+from rag.answer.citations import CitationStream, lexical_attributor
+from rag.answer.generation import Generator
+from rag.answer.prompting import REFUSAL, build_prompt
+from rag.answer.reading import ReadAnswer, ReadingAnswerer
 from rag.errors import EmptyQuestionError, QuestionTooLongError
 from rag.evidence import Evidence, gather_evidence
 from rag.followup import standalone_question
-from rag.generation import Generator
-from rag.grounding import AnswerChecker, AnswerSentence, is_looping, is_refusal
-from rag.prompting import REFUSAL, build_prompt
 from rag.retrieval import Retriever
 from rag.store import Passage
 
@@ -47,6 +52,10 @@ class Answer:
     sentences: list[AnswerSentence] = field(default_factory=list)  # the checked text, sentence by sentence
     dropped: list[str] = field(default_factory=list)  # draft sentences the check removed
     search_question: str = ""  # the question as searched: standalone, for a follow-up
+    short: str = ""  # the short answer (the reader's span, oui/non, a date); "" on the LLM path
+    path: str = "llm"  # how it was answered: "reader", "yesno", "metadata" or "llm"
+    confidence: float | None = None  # the reader's calibrated confidence, when it read
+    span: tuple[int, int, int] | None = None  # (marker, start, end): the span in passage [marker]'s text
 
     @property
     def cited_passages(self) -> list[Passage]:
@@ -59,9 +68,10 @@ class Answer:
 
 
 def clean_question(question: str) -> str:
-    """The question stripped; a clear error if it is empty or too long."""
+    """The question stripped; a clear error if it is empty (or holds no letter nor digit:
+    «???») or too long. Such a question never reaches a model."""
     question = " ".join((question or "").split())
-    if not question:
+    if not any(character.isalnum() for character in question):
         raise EmptyQuestionError()
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionTooLongError(len(question), MAX_QUESTION_CHARS)
@@ -88,11 +98,13 @@ class Pipeline:
         *,
         top_k: int = 3,
         checker: AnswerChecker | None = None,
+        reading: ReadingAnswerer | None = None,
     ) -> None:
         self.retriever = retriever
         self.generator = generator
         self.top_k = top_k
         self.checker = checker or AnswerChecker()
+        self.reading = reading  # None: every question goes to the LLM (the path before the reader)
 
     def ask(self, question: str, history: Sequence[str] = ()) -> AnswerStream:
         """Validate now (no model call for an empty question), then stream on iteration.
@@ -128,6 +140,12 @@ class Pipeline:
             )
             return
         evidence = gather_evidence(search, passages)
+        if self.reading is not None:
+            read = self.reading.answer(search, passages, evidence)
+            if read is not None:
+                stream.answer = self._read_answer(question, search, read, passages, started)
+                yield stream.answer.text
+                return
         prompt = build_prompt(search, evidence)
         while len(evidence) > 1 and not self.generator.fits(prompt):  # long passages, small context
             evidence = evidence[:-1]
@@ -149,10 +167,38 @@ class Pipeline:
             search_question=search,
         )
 
+    def _read_answer(
+        self, question: str, search: str, read: ReadAnswer, passages: list[Passage], started: float
+    ) -> Answer:
+        """The :class:`Answer` of a read path: composed text, or a refusal with the closest passages."""
+        elapsed = time.perf_counter() - started
+        composed = read.composition
+        if composed is None:
+            return Answer(
+                question, REFUSAL, list(passages), [], True, elapsed, elapsed, draft=REFUSAL,
+                search_question=search, path=read.path, confidence=read.confidence,
+            )  # fmt: skip
+        return Answer(
+            question=question,
+            text=composed.text,
+            passages=list(passages),
+            citations=composed.citations,
+            refused=False,
+            first_token_s=elapsed,
+            total_s=elapsed,
+            draft=composed.text,
+            sentences=composed.sentences,
+            search_question=search,
+            short=composed.short,
+            path=read.path,
+            confidence=read.confidence,
+            span=composed.span,
+        )
+
     def _draft(self, prompt, evidence: list[Evidence], started: float):
         """Stream the model's draft (markers checked for range and added where missing);
         stop early when it starts repeating itself. Returns (draft, first token time, chunks)."""
-        # What the model saw: each passage's title, date and evidence (rag.prompting).
+        # What the model saw: each passage's title, date and evidence (rag.answer.prompting).
         attribute = lexical_attributor([f"{e.passage.title} {e.passage.date or ''} {e.text}" for e in evidence])
         citations = CitationStream(len(evidence), lambda s: None if is_refusal(s) else attribute(s))
         first_token_s, chunks = None, 0

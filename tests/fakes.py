@@ -7,8 +7,8 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from rag.citations import content_words
-from rag.prompting import Prompt
+from rag.answer.citations import content_words
+from rag.answer.prompting import Prompt
 
 
 class FakeEmbedder:
@@ -41,10 +41,32 @@ class FakeGenerator:
 
     name = "fake-generator"
 
-    def __init__(self, pieces: Sequence[str] = ("Munich", "."), context_chars: int = 100_000) -> None:
+    def __init__(
+        self,
+        pieces: Sequence[str] = ("Munich", "."),
+        context_chars: int = 100_000,
+        choice: str | dict[str, float] | None = None,
+        prior: dict[str, float] | None = None,
+    ) -> None:
         self.pieces = list(pieces)
         self.context_chars = context_chars
+        self.choice = choice  # the option :meth:`choose` prefers (the first one given when None), or its scores
+        self.prior = prior  # what :meth:`choose` gives for an empty extract
         self.prompts: list[Prompt] = []
+        self.choices: list[str] = []  # the texts :meth:`choose` was asked about
+
+    def choose(self, text: str, options: Sequence[str]) -> dict[str, float]:
+        """Prefers ``choice`` after reading something; with an empty extract («  »), no preference
+        (or ``prior``'s, when set: a model leaning to one word whatever it reads)."""
+        self.choices.append(text)
+        if "«  »" in text:
+            if self.prior:
+                return dict(self.prior)
+            return {option: 1 / len(options) for option in options}
+        if isinstance(self.choice, dict):
+            return dict(self.choice)
+        preferred = self.choice if self.choice in options else options[0]
+        return {option: 0.9 if option == preferred else 0.1 / (len(options) - 1) for option in options}
 
     def fits(self, prompt: Prompt) -> bool:
         return len(prompt.text) <= self.context_chars
@@ -52,3 +74,26 @@ class FakeGenerator:
     def stream(self, prompt: Prompt) -> Iterator[str]:
         self.prompts.append(prompt)
         yield from self.pieces
+
+
+class FakeReader:
+    """Reads a scripted span: the first passage holding ``span`` (confidence as given), or nothing."""
+
+    def __init__(self, span: str = "Munich", confidence: float = 0.9) -> None:
+        self.span = span
+        self.scripted = confidence
+        self.questions: list[str] = []
+
+    def confidence(self, reading, coverage: float, missing_name: bool) -> float:
+        """The scripted confidence, unless the check's signals say the passages cannot answer."""
+        return reading.confidence if coverage >= 0.5 and not missing_name else min(reading.confidence, 0.05)
+
+    def read(self, question: str, passages: Sequence[str], accept: float | None = None):
+        from rag.answer.reader import Reading
+
+        self.questions.append(question)
+        for index, text in enumerate(passages):
+            start = text.find(self.span)
+            if self.span and start >= 0:
+                return Reading(index, start, start + len(self.span), self.span, 8.0, 1.0, self.scripted)
+        return Reading(0, 0, 0, "", 0.0, 5.0, 0.01) if passages else None

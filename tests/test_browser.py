@@ -4,8 +4,8 @@ The server runs as a user starts it, on a free port, over an index of the seeds 
 ``python -m index build`` in a temporary data folder, with the real models. Never skipped:
 without Playwright or Chromium these tests fail and say how to install them (``make browser``).
 
-The first test also takes the README's screenshot (``docs/screenshot.png``): a real answer
-with its source open, so the picture follows the app.
+The three-answer test also takes the README's screenshot (``docs/screenshot.png``): a read
+answer, a yes/no answer and a refusal, with a source open, so the picture follows the app.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ CHROMIUM_FLAGS = [
 INSTALL_HINT = "lancez `make browser` (apt-get install -y chromium ; pip install -r requirements.txt)"
 SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot.png"
 QUESTION = "Dans quelle ville OpenAI va-t-elle ouvrir un bureau en Allemagne ?"
+SUMMARY_QUESTION = "Résume l'article sur le bureau de Munich."  # the LLM path: its draft streams
+YES_NO_QUESTION = "OpenAI a-t-elle ouvert son premier bureau d'Europe continentale à Paris ?"
+ABSENT_QUESTION = "Combien de salariés OpenAI compte-t-elle embaucher à Madrid ?"
 LYON_TITLE = "Tramway à Lyon"
 LYON_ARTICLE = f"{LYON_TITLE}\n\nLa ligne de tramway T10 relie Gerland à Vénissieux depuis samedi.\n"
 LYON_QUESTION = "Quelle ligne de tramway relie Gerland à Vénissieux ?"
@@ -158,8 +161,9 @@ def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=re.compile(name)).click()
 
 
-def ask(page, question: str):
-    """Ask in the chat; wait for the checked answer (its markers are links) and return its bubble.
+def ask(page, question: str, *, cited: bool = True):
+    """Ask in the chat; wait for the checked answer (its markers are links; for ``cited=False``,
+    a refusal) and return its bubble.
 
     The states the answer went through are recorded in the page (``window.depecheStates``)
     by a MutationObserver, to check that it streamed."""
@@ -184,7 +188,10 @@ def ask(page, question: str):
     page.locator("#depeche-question textarea").fill(question)
     page.locator("#depeche-send").click()
     bubble = page.locator(BOT).nth(answers_before)
-    expect(bubble.locator("a.depeche-cite").first).to_be_visible(timeout=ANSWER_S * 1000)
+    if cited:
+        expect(bubble.locator("a.depeche-cite").first).to_be_visible(timeout=ANSWER_S * 1000)
+    else:
+        expect(bubble).to_contain_text("Je ne trouve pas", timeout=ANSWER_S * 1000)
     return bubble
 
 
@@ -201,14 +208,12 @@ def cited_source_selector(cite) -> str:
     return f'.depeche-source[data-turn="{turn}"][data-n="{number}"]'
 
 
-def test_answer_streams_and_a_citation_opens_its_passage(page):
+def test_a_read_answer_cites_its_passage_and_underlines_the_span(page):
     _, expect = _playwright()
     bubble = ask(page, QUESTION)
     text = bubble.inner_text()
-    assert "Munich" in text, text
-    states = page.evaluate("window.depecheStates")
-    assert len(states) >= 3, states  # « Recherche… », a part of the draft, …, the checked answer
-    assert any("Munich" not in state for state in states[:-1])  # it grew while the model wrote
+    short = text.split(". Selon [")[0]
+    assert "Munich" in short and "Selon [" in text, text  # the span, then the quoted sentence
 
     cite = bubble.locator("a.depeche-cite").first
     source = page.locator(f"{SOURCES} {cited_source_selector(cite)}")
@@ -219,13 +224,40 @@ def test_answer_streams_and_a_citation_opens_its_passage(page):
     expect(source).to_have_attribute("open", "")
     passage = source.locator(".depeche-passage")
     expect(passage).to_be_visible()
-    expect(passage).to_contain_text("OpenAI")
+    expect(passage.locator("strong.depeche-span").first).to_contain_text("Munich")  # the reader's span, underlined
     assert passage.bounding_box()["height"] > 20
     # No other passage is left open: the click showed this one.
     expect(page.locator(f"{SOURCES} .depeche-source[open]")).to_have_count(1)
+    expect(page.locator(f"{SOURCES} section.depeche-answer:not([hidden]) .depeche-confidence")).to_contain_text(
+        "confiance du lecteur"
+    )
 
+
+def test_a_written_answer_streams(page):
+    """A summary goes to the LLM, whose checked draft grows in the bubble as it is written."""
+    bubble = ask(page, SUMMARY_QUESTION)
+    states = page.evaluate("window.depecheStates")
+    assert len(states) >= 3, states  # « Recherche… », a part of the draft, …, the checked answer
+    assert len(states[1]) < len(states[-1]), states  # it grew while the model wrote
+    assert "Munich" in bubble.inner_text()
+
+
+def test_three_answers_read_yes_no_and_refused(page):
+    """A read answer, a yes/no answer and a refusal in one conversation: the README's screenshot."""
+    _, expect = _playwright()
+    ask(page, QUESTION)
+    yes = ask(page, YES_NO_QUESTION)
+    assert yes.inner_text().startswith("Oui. Selon ["), yes.inner_text()
+    ask(page, ABSENT_QUESTION, cited=False)
+    expect(page.locator(BOT)).to_have_count(3)
+
+    cite = page.locator(BOT).nth(1).locator("a.depeche-cite").first
+    cite.click()  # the yes/no answer's passage, its sentence highlighted
+    expect(page.locator(f"{SOURCES} {cited_source_selector(cite)}")).to_have_attribute("open", "")
     SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 1500})  # tall enough for the three answers
     page.wait_for_timeout(800)  # the smooth scroll to the passage
+    page.locator(BOT).nth(0).scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
 

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.citations import CitationStream, content_words, lexical_attributor
+from rag.answer.citations import CitationStream, content_words, lexical_attributor
 
 PASSAGES = [
     "OpenAI ouvre un bureau à Munich, en Bavière.",

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from eval.gold import load_gold_jsonl
+from rag.answer.prompting import REFUSAL
 from rag.config import PROJECT_ROOT, Settings
 from rag.errors import DocumentError
 from rag.feedback import FeedbackEntry, FeedbackStore, without_markers
 from rag.pipeline import Answer
-from rag.prompting import REFUSAL
 from rag.store import Passage
 
 MUNICH = Passage(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rag.citations import content_words
+from rag.answer.citations import content_words
 from rag.config import PROJECT_ROOT
 from rag.errors import EmptyQuestionError
 from rag.followup import MAX_CHARS, needs_context, standalone_question

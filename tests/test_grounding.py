@@ -2,9 +2,9 @@
 
 import pytest
 
+from rag.answer.checking import AnswerChecker, AnswerSentence, is_looping, parse_sentences
+from rag.answer.prompting import REFUSAL
 from rag.evidence import Evidence
-from rag.grounding import AnswerChecker, AnswerSentence, is_looping, parse_sentences
-from rag.prompting import REFUSAL
 from rag.store import Passage
 from tests.fakes import FakeEmbedder
 

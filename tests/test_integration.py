@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
+from rag.answer.generation import LlamaGenerator
 from rag.components import load_embedder, load_generator, make_checker
 from rag.config import PROJECT_ROOT, Settings
 from rag.evidence import gather_evidence
-from rag.generation import LlamaGenerator
 from rag.models import default_gguf
 from rag.pipeline import Pipeline
 from rag.retrieval import DenseRetriever

@@ -136,8 +136,8 @@ def test_the_command_prints_the_system_info_and_succeeds():
 def test_the_generator_refuses_a_build_with_amx_before_loading(monkeypatch, tmp_path):
     import llama_cpp
 
+    from rag.answer.generation import LlamaGenerator
     from rag.errors import ModelLoadError
-    from rag.generation import LlamaGenerator
 
     monkeypatch.setattr(llama_cpp, "llama_print_system_info", lambda: AMX_INFO.encode())
     with pytest.raises(ModelLoadError, match="AMX.*make install"):

@@ -1,10 +1,10 @@
 import pytest
 
 from index.build import build_index
+from rag.answer.prompting import REFUSAL, TITLE_CHARS
 from rag.errors import EmptyQuestionError, QuestionTooLongError
 from rag.evidence import select_evidence
 from rag.pipeline import Pipeline
-from rag.prompting import REFUSAL, TITLE_CHARS
 from rag.retrieval import DenseRetriever
 from rag.store import IndexInfo, IndexStore
 from tests.conftest import SEEDS
@@ -48,7 +48,7 @@ def test_prompt_numbers_the_passages_and_holds_the_question(store, fake_embedder
     assert QUESTION in prompt.text and QUESTION in prompt.messages[-1]["content"]
 
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "???", " … !« » - "])
 def test_empty_question_never_reaches_the_model(store, fake_embedder, question):
     pipeline = make_pipeline(store, fake_embedder)
     calls = fake_embedder.calls

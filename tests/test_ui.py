@@ -8,10 +8,10 @@ import gradio as gr
 import pytest
 
 from index.build import build_index
+from rag.answer.checking import AnswerSentence
 from rag.documents import Document
 from rag.errors import ConfigError
 from rag.feedback import FeedbackStore
-from rag.grounding import AnswerSentence
 from rag.live import LiveIndex
 from rag.pipeline import Answer, Pipeline
 from rag.retrieval import DenseRetriever, HybridRetriever, KeywordRetriever
@@ -221,11 +221,29 @@ def test_session_settings_build_their_own_pipeline_over_the_shared_parts(setting
     pipeline = session.pipeline(context)
     assert isinstance(pipeline.retriever, KeywordRetriever) and pipeline.top_k == 6
     assert pipeline.generator is context.pipeline.generator and pipeline.checker is context.pipeline.checker
+    assert pipeline.reading is context.pipeline.reading  # the reader answers in the chat window too
     assert isinstance(context.pipeline.retriever, DenseRetriever) and context.pipeline.top_k == 3  # untouched
     assert isinstance(set_mode("hybrid", session).pipeline(context).retriever, HybridRetriever)
     assert isinstance(set_mode("dense", session).pipeline(context).retriever, DenseRetriever)
     answer = set_mode("bm25", session).pipeline(context).answer(MINISTER)
     assert len(answer.passages) == 6
+
+
+def test_a_session_pipeline_reads_with_the_shared_reader(settings, store, fake_embedder):
+    from rag.answer.checking import AnswerChecker
+    from rag.answer.reading import ReadingAnswerer
+    from tests.fakes import FakeReader
+
+    checker = AnswerChecker()
+    reading = ReadingAnswerer(FakeReader("Munich"), FakeGenerator(), checker, min_confidence=0.5)
+    pipeline = Pipeline(
+        DenseRetriever(store, fake_embedder), FakeGenerator(), top_k=3, checker=checker, reading=reading
+    )
+    context = AppContext.of(pipeline, settings)
+    answer = (
+        context.new_session().pipeline(context).answer("Dans quelle ville OpenAI ouvre-t-elle un bureau en Allemagne ?")
+    )
+    assert answer.path == "reader" and answer.text.startswith("Munich. Selon [")
 
 
 def test_without_an_embedder_only_keyword_search_is_offered(settings, store):

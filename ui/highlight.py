@@ -5,7 +5,7 @@ passage ``n`` (its content words are mostly there) or quoted from it word for wo
 passage ``n`` we mark, for each answer sentence citing it, the passage sentence that holds
 the quotation, or the one sharing most of its content words.
 
->>> from rag.grounding import AnswerSentence
+>>> from rag.answer.checking import AnswerSentence
 >>> from rag.pipeline import Answer
 >>> from rag.store import Passage
 >>> text = "Le ministre salue le projet. OpenAI ouvrira un bureau à Munich. Il recrutera."
@@ -19,7 +19,7 @@ the quotation, or the one sharing most of its content words.
 
 from __future__ import annotations
 
-from rag.citations import content_words
+from rag.answer.citations import content_words
 from rag.evidence import split_sentences
 from rag.pipeline import Answer
 

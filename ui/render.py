@@ -114,14 +114,22 @@ def answer_message(answer: Answer, turn: int, lookup: DocumentLookup) -> str:
     return "".join(parts)
 
 
-def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` escaped, the ``spans`` (sorted, disjoint) wrapped in ``<mark>``."""
-    out, position = [], 0
-    for start, end in spans:
-        out.append(html.escape(text[position:start]))
-        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
-        position = end
-    out.append(html.escape(text[position:]))
+def highlighted(text: str, spans: list[tuple[int, int]], strong: tuple[int, int] | None = None) -> str:
+    """``text`` escaped, the ``spans`` (sorted, disjoint) wrapped in ``<mark>``, and the
+    ``strong`` range (the reader's answer span) in ``<strong class="depeche-span">``.
+
+    >>> highlighted("Un bureau à Munich. Il recrutera.", [(0, 19)], (12, 18))
+    '<mark>Un bureau à </mark><mark><strong class="depeche-span">Munich</strong></mark><mark>.</mark> Il recrutera.'
+    """
+    cuts = sorted({0, len(text), *(p for span in spans for p in span), *(strong or ())})
+    out = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        piece = html.escape(text[start:end])
+        if strong and strong[0] <= start and end <= strong[1]:
+            piece = f'<strong class="depeche-span">{piece}</strong>'
+        if any(a <= start and end <= b for a, b in spans):
+            piece = f"<mark>{piece}</mark>"
+        out.append(piece)
     return "".join(out)
 
 
@@ -135,6 +143,7 @@ def answer_sources_html(answer: Answer, turn: int, lookup: DocumentLookup) -> st
     for number, passage in enumerate(answer.passages, start=1):
         document = lookup(passage.doc_id)
         cited = number in answer.citations
+        strong = (answer.span[1], answer.span[2]) if answer.span and answer.span[0] == number else None
         classes = "depeche-source" + (" cited" if cited else "") + (" open" if number == first_cited else "")
         meta = " · ".join(
             html.escape(part) for part in (passage.date or "date inconnue", outlet(passage, document), passage.location)
@@ -146,14 +155,33 @@ def answer_sources_html(answer: Answer, turn: int, lookup: DocumentLookup) -> st
             f'<summary><span class="depeche-num">[{number}]</span> <span class="depeche-title">'
             f"{html.escape(passage.title)}</span>{badge}"
             f'<span class="depeche-meta">{meta}</span></summary>'
-            f'<div class="depeche-passage">{highlighted(passage.text, supporting_spans(answer, number))}</div>'
+            f'<div class="depeche-passage">{highlighted(passage.text, supporting_spans(answer, number), strong)}</div>'
             "</details>"
         )
     question = html.escape(answer.question)
     return (
         f'<section class="depeche-answer" data-turn="{turn}">'
-        f'<h3>{heading}</h3><p class="depeche-question">« {question} »</p>{"".join(items)}</section>'
+        f'<h3>{heading}</h3><p class="depeche-question">« {question} »</p>{confidence_html(answer)}'
+        f"{''.join(items)}</section>"
     )
+
+
+def confidence_html(answer: Answer) -> str:
+    """How sure the reader was, for a read answer or a refusal it decided; nothing otherwise.
+
+    >>> from rag.pipeline import Answer
+    >>> confidence_html(Answer("q", "Munich.", [], [1], False, 0.1, 0.2, path="reader", confidence=0.873))
+    '<p class="depeche-confidence">Réponse lue dans le passage · confiance du lecteur : 87 %</p>'
+    """
+    if answer.confidence is None:
+        return ""
+    how = {"yesno": "Oui ou non lu dans le passage", "reader": "Réponse lue dans le passage"}.get(
+        answer.path, "Lecture"
+    )
+    if answer.refused:
+        how = "Refus : le lecteur n'est pas assez sûr"
+    percent = round(100 * answer.confidence)
+    return f'<p class="depeche-confidence">{how} · confiance du lecteur : {percent} %</p>'
 
 
 def sources_panel_html(panels: Mapping[int, str]) -> str:
@@ -197,6 +225,8 @@ CSS = """
 #depeche-sources .depeche-passage { white-space: pre-wrap; overflow-wrap: anywhere; margin-top: .4em;
   line-height: 1.5; max-height: 50vh; overflow-y: auto; }
 #depeche-sources mark { background: #fde68a; color: #1f2937; padding: 0 1px; border-radius: 2px; }
+#depeche-sources .depeche-span { text-decoration: underline 2px; text-underline-offset: 2px; }
+#depeche-sources .depeche-confidence { font-size: 0.9em; opacity: 0.85; margin: 0 0 0.5em; }
 """
 
 # Runs once, when the sources panel loads: adds the styles, and makes a click on a marker

@@ -68,12 +68,12 @@ class Session:
     turns: dict[int, Turn] = field(default_factory=dict)
 
     def pipeline(self, context: AppContext) -> Pipeline:
-        """A pipeline with this session's retrieval settings over the shared models and index."""
+        """A pipeline with this session's retrieval settings over the shared models, reader and index."""
         shared = context.pipeline
         retriever = make_retriever(
             self.mode, context.store, context.embedder, alpha=resolved_hybrid_alpha(context.settings)
         )
-        return Pipeline(retriever, shared.generator, top_k=self.top_k, checker=shared.checker)
+        return Pipeline(retriever, shared.generator, top_k=self.top_k, checker=shared.checker, reading=shared.reading)
 
     def cleared(self) -> Session:
         """The same settings, for a new conversation."""

@@ -38,11 +38,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.citations import STOPWORDS, content_words
+from rag.answer.citations import STOPWORDS, content_words
+from rag.answer.prompting import REFUSAL
 from rag.embedding import Embedder
 from rag.evidence import Evidence, split_sentences
 from rag.keyword import FrenchAnalyzer
-from rag.prompting import REFUSAL
 from rag.text import fold_accents
 
 MIN_SUPPORT = 0.7  # share of a sentence's content words found in the passage it cites
@@ -303,14 +303,26 @@ class AnswerChecker:
         present = set(self._analyzer.terms(shown))
         return sum(t in present for t in terms) / len(terms)
 
+    def refusal_reason(self, question: str, evidence: Sequence[Evidence]) -> str | None:
+        """Why the evidence cannot answer the question, whatever reads it, or None:
+        ``"coverage"`` (it holds too few of the question's terms) or ``"name"`` (the question
+        names something no passage mentions: «… un bureau à Madrid ?»)."""
+        if self.coverage(question, evidence) < self.min_coverage:
+            return "coverage"
+        if self.missing_name(question, evidence):
+            return "name"
+        return None
+
+    def missing_name(self, question: str, evidence: Sequence[Evidence]) -> bool:
+        """Whether the question names something (a capitalized name) that no passage mentions."""
+        shown = fold_accents(" ".join(f"{e.passage.title} {' '.join(e.all_sentences)}" for e in evidence).lower())
+        return any(fold_accents(name.lower()) not in shown for name in names_in(question))
+
     def quotation(self, question: str, evidence: Sequence[Evidence]) -> AnswerSentence | None:
         """The evidence sentence sharing most of the question's terms, ranked passages first;
-        None when the evidence as a whole covers too little of the question."""
-        if self.coverage(question, evidence) < self.min_coverage:
+        None when the evidence cannot answer (:meth:`refusal_reason`)."""
+        if self.refusal_reason(question, evidence) is not None:
             return None
-        shown = fold_accents(" ".join(f"{e.passage.title} {' '.join(e.all_sentences)}" for e in evidence).lower())
-        if any(fold_accents(name.lower()) not in shown for name in names_in(question)):
-            return None  # «… un bureau à Madrid ?»: no passage names it, so none can answer
         terms = self._question_terms(question)
         wanted = asked_type(question)
         best, best_score = None, float("-inf")

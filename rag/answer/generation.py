@@ -9,13 +9,14 @@ model left alone loops. One request at a time uses the model (a lock).
 from __future__ import annotations
 
 import logging
+import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from rag.answer.prompting import Prompt
 from rag.errors import ModelLoadError
-from rag.prompting import Prompt
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,11 @@ class Generator(Protocol):
 
     def fits(self, prompt: Prompt) -> bool:
         """Whether the prompt leaves room for an answer in the model's context."""
+        ...
+
+    def choose(self, text: str, options: Sequence[str]) -> dict[str, float]:
+        """How likely the model is to continue ``text`` with each option (its first token's
+        probability, renormalized over the options): the model chooses, it does not write."""
         ...
 
 
@@ -110,6 +116,40 @@ class LlamaGenerator:
             text = "\n".join(m["content"] for m in prompt.messages)
             return self.count_tokens(text) + 64 + self.max_tokens <= self.context_tokens
         return self.count_tokens(prompt.text) + self.max_tokens <= self.context_tokens
+
+    def choose(self, text: str, options: Sequence[str]) -> dict[str, float]:
+        """See :meth:`Generator.choose`. The prompt is evaluated (its prefix shared with the last
+        prompt is reused, as llama-cpp-python does for completions), then the last token's
+        logits are read: an option scores the best of its possible first tokens («Oui», « Oui»,
+        « oui»…), and the scores are turned into probabilities over the options."""
+        import llama_cpp
+        import numpy as np
+
+        tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=True)
+        firsts = {
+            option: {
+                ids[0]
+                for variant in (option, " " + option, option.lower(), " " + option.lower())
+                if (ids := self.llm.tokenize(variant.encode("utf-8"), add_bos=False))
+            }
+            for option in options
+        }
+        with self._lock:
+            cached = self.llm.input_ids[: self.llm.n_tokens].tolist()
+            prefix = 0
+            for kept, new in zip(cached, tokens[:-1], strict=False):  # at least the last token is evaluated
+                if kept != new:
+                    break
+                prefix += 1
+            self.llm.n_tokens = prefix
+            self.llm.eval(tokens[prefix:])
+            last = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+            logits = np.ctypeslib.as_array(last, shape=(self.llm.n_vocab(),))
+            scores = {option: float(max(logits[i] for i in ids)) for option, ids in firsts.items()}
+        peak = max(scores.values())
+        weights = {option: math.exp(score - peak) for option, score in scores.items()}
+        total = sum(weights.values())
+        return {option: weight / total for option, weight in weights.items()}
 
     def stream(self, prompt: Prompt) -> Iterator[str]:
         options = dict(

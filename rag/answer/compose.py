@@ -1,0 +1,124 @@
+"""The answer composed from a reading: the short answer, then the sentence it came from, quoted.
+
+«Munich. Selon [1] : « La décision d’ouvrir un bureau à Munich, prévue pour 2025, marque une
+étape clé… »»
+
+The short answer is the reader's span (:mod:`rag.answer.reader`): what the eval scores
+with F1. The quotation is the passage's sentence that holds the span, word for word, with the
+passage's marker: what the reader can check, and what the eval's recall and citations look
+at. The pipeline never writes a word the passage does not hold. Two other compositions
+follow the same form:
+
+- a yes/no answer read from the span's sentence: «Oui. Selon [2] : « … »»;
+- a publication date from the passage's metadata: «Octobre 2024. L'article « … » [1] est
+  daté d'octobre 2024.»
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.answer.checking import AnswerSentence
+from rag.dates import french_date
+from rag.evidence import split_sentences
+from rag.store import Passage
+
+
+@dataclass(frozen=True)
+class Composition:
+    text: str
+    short: str  # the short answer: the span, a date, or for a yes/no the word with its sentence
+    sentences: list[AnswerSentence]
+    citations: list[int]
+    span: tuple[int, int, int] | None  # (marker, start, end) of the span in that passage's text
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text``, as :func:`rag.evidence.split_sentences` cuts it.
+
+    >>> sentence_spans("Un bureau à Munich. Il recrutera.")
+    [(0, 19), (20, 33)]
+    """
+    spans, position = [], 0
+    for sentence in split_sentences(text):
+        start = text.find(sentence, position)
+        if start < 0:  # the sentences are stripped slices of the text
+            continue
+        spans.append((start, start + len(sentence)))
+        position = start + len(sentence)
+    return spans
+
+
+def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence of ``text`` that holds characters ``start``-``end`` (or the sentences, if
+    the span crosses one's end).
+
+    >>> text = "Le ministre salue le projet. OpenAI ouvrira un bureau à Munich. Il recrutera."
+    >>> s, e = sentence_around(text, text.index("Munich"), text.index("Munich") + 6); text[s:e]
+    'OpenAI ouvrira un bureau à Munich.'
+    """
+    spans = sentence_spans(text) or [(0, len(text))]
+    first = next((s for s in spans if s[1] > start), spans[-1])
+    last = next((s for s in spans if s[1] >= end), spans[-1])
+    return first[0], max(last[1], first[1])
+
+
+def tidy_span(span: str) -> str:
+    """The span as a short answer: stripped of surrounding punctuation and quotes, capitalized.
+
+    >>> tidy_span(" à Munich, ")
+    'À Munich'
+    """
+    span = span.strip().strip(',;:«»"“”()').strip()
+    span = span.rstrip(".").strip()
+    return span[:1].upper() + span[1:] if span else span
+
+
+def _quoted(sentence: str) -> str:
+    return f"« {sentence.strip()} »"
+
+
+def compose_span(span: str, passage: Passage, number: int, start: int, end: int) -> Composition:
+    """«{span}. Selon [n] : « {the sentence holding it} »» (the sentence alone if it is the span)."""
+    short = tidy_span(span)
+    s, e = sentence_around(passage.text, start, end)
+    sentence = passage.text[s:e].strip()
+    quote = AnswerSentence(sentence, (number,), 1.0, None, origin="quote")
+    where = (number, start, end)
+    if not short or len(short) >= 0.8 * len(sentence):  # the span is the sentence: quote it once
+        return Composition(f"{_quoted(sentence)} [{number}]", short or sentence, [quote], [number], where)
+    reader = AnswerSentence(short, (number,), 1.0, None, origin="reader")
+    return Composition(f"{short}. Selon [{number}] : {_quoted(sentence)}", short, [reader, quote], [number], where)
+
+
+def compose_yes_no(yes: bool, passage: Passage, number: int, start: int, end: int) -> Composition:
+    """«Oui. Selon [n] : « … »» or «Non. …», the sentence being the one the reader found."""
+    s, e = sentence_around(passage.text, start, end)
+    sentence = passage.text[s:e].strip()
+    word = "Oui" if yes else "Non"
+    quote = AnswerSentence(sentence, (number,), 1.0, None, origin="quote")
+    text = f"{word}. Selon [{number}] : {_quoted(sentence)}"
+    return Composition(
+        text,
+        text,  # the short answer: «Oui» alone does not answer; the sentence says why
+        [AnswerSentence(word, (number,), 1.0, None, origin="reader"), quote],
+        [number],
+        (number, start, end),
+    )
+
+
+def compose_date(passage: Passage, number: int) -> Composition | None:
+    """The publication date of the passage's article, from its metadata; None without one."""
+    if not passage.date:
+        return None
+    spoken = french_date(passage.date)
+    short = spoken[:1].upper() + spoken[1:]
+    elided = "de " if spoken.isdigit() else "d'" if spoken[:1] in "aeiou" else "du "
+    sentence = f"L'article « {passage.title} » est daté {elided}{spoken}."
+    return Composition(
+        f"{short}. L'article « {passage.title} » [{number}] est daté {elided}{spoken}.",
+        short,
+        [AnswerSentence(sentence, (number,), 1.0, None, origin="metadata")],
+        [number],
+        None,
+    )

@@ -1,0 +1,296 @@
+"""Extractive reading: where in the passages the answer is, and how sure the reader is.
+
+The reader is multilingual-e5-small, the XLM-RoBERTa encoder the project already ships, with
+a question-answering head (start and end logits per token). It was trained here on PIAF
+(``python -m eval train-reader``, :mod:`eval.train_reader`). Only what training changed is
+committed: the top layers and the head, in fp16, in ``rag/answer/weights/``. They are loaded
+on top of the packaged e5-small, and both are checked by sha256 first.
+
+Reading a question over passages:
+
+1. each passage is paired with the question and tokenized into windows
+   (:func:`encode_windows`; a passage of 800 characters fits in one);
+2. one batched forward pass gives every window's start and end logits;
+3. in each window, the best span is the pair (start, end) with the highest start + end logit,
+   at most ``MAX_ANSWER_TOKENS`` long, inside the passage. Its *margin* is that score minus
+   the window's no-answer score (the logits of its first token, ``<s>``), as in SQuAD 2.0
+   readers;
+4. the best span over all windows is the reading. Its confidence is the margin through a
+   logistic fit on held-out PIAF examples, answerable and not (:class:`Calibration`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.config import PROJECT_ROOT
+from rag.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_DIR = PROJECT_ROOT / "rag" / "answer" / "weights"
+WEIGHTS = WEIGHTS_DIR / "e5-small-piaf-reader.safetensors"
+MANIFEST = WEIGHTS_DIR / "e5-small-piaf-reader.json"
+MAX_LENGTH = 384  # tokens in a window: question + passage piece
+STRIDE = 128  # tokens shared by two windows of a long passage
+MAX_ANSWER_TOKENS = 40
+RETRAIN = "`make reader`"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """P(the reading is right) = 1 / (1 + exp(-z)), with
+    z = slope * margin + coverage_weight * coverage + name_weight * missing_name + intercept.
+
+    The margin is the reader's; ``coverage`` (the share of the question's terms the passages
+    hold) and ``missing_name`` (the question names something no passage mentions) are what the
+    answer check knows (:class:`rag.answer.checking.AnswerChecker`). The weights are fitted
+    together on held-out PIAF (:mod:`eval.train_reader`)."""
+
+    slope: float
+    intercept: float
+    coverage_weight: float = 0.0
+    name_weight: float = 0.0
+
+    def probability(self, margin: float, coverage: float = 1.0, missing_name: bool = False) -> float:
+        """The calibrated probability.
+
+        >>> round(Calibration(1.0, 0.0).probability(0.0), 2), round(Calibration(2.0, -1.0).probability(3.0), 3)
+        (0.5, 0.993)
+        >>> round(Calibration(1.0, -2.0, 2.0, -3.0).probability(1.0, coverage=0.5, missing_name=True), 3)
+        0.047
+        """
+        z = self.slope * margin + self.coverage_weight * coverage + self.name_weight * missing_name + self.intercept
+        return 1.0 / (1.0 + math.exp(-max(-700.0, min(700.0, z))))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The best answer span: which passage, where in its text, and how sure."""
+
+    passage: int  # index in the passages given to :meth:`Reader.read`
+    start: int  # character offsets of the span in that passage's text
+    end: int
+    text: str
+    score: float  # start + end logit of the span
+    null_score: float  # the window's no-answer score
+    confidence: float  # calibrated probability that the span answers, from the margin alone
+
+    @property
+    def margin(self) -> float:
+        return self.score - self.null_score
+
+
+@dataclass
+class Windows:
+    """Tokenized (question, passage) windows, with what maps their tokens back to text."""
+
+    input_ids: np.ndarray  # (windows, length), padded
+    attention_mask: np.ndarray
+    passage: list[int]  # the passage each window comes from
+    offsets: list[list[tuple[int, int] | None]]  # per token: its characters in the passage, or None
+
+
+def encode_windows(tokenizer, question: str, passages: Sequence[str]) -> Windows:
+    """Pair ``question`` with each passage; a passage longer than a window is cut into
+    overlapping windows (``STRIDE``). Only passage tokens keep offsets: a span can only be
+    taken from the passage."""
+    encoded = tokenizer(
+        [question] * len(passages),
+        list(passages),
+        truncation="only_second",
+        max_length=MAX_LENGTH,
+        stride=STRIDE,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding="longest",
+        return_tensors="np",
+    )
+    offsets = []
+    for window in range(len(encoded["input_ids"])):
+        sequence = encoded.sequence_ids(window)
+        offsets.append(
+            [
+                tuple(o) if s == 1 else None
+                for o, s in zip(encoded["offset_mapping"][window].tolist(), sequence, strict=True)
+            ]
+        )
+    return Windows(
+        input_ids=encoded["input_ids"],
+        attention_mask=encoded["attention_mask"],
+        passage=[int(p) for p in encoded["overflow_to_sample_mapping"]],
+        offsets=offsets,
+    )
+
+
+def best_span(
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    offsets: Sequence[tuple[int, int] | None],
+    top: int = 20,
+    text: str | None = None,
+) -> tuple[int, int, float] | None:
+    r"""The (first token, last token, score) of the best span made of passage tokens; with the
+    passage's ``text``, a span never crosses a paragraph break (a heading and the paragraph
+    after it are not one answer).
+
+    >>> starts = np.array([5.0, 0.0, 3.0, 1.0]); ends = np.array([5.0, 0.0, 1.0, 4.0])
+    >>> best_span(starts, ends, [None, (0, 2), (3, 8), (9, 12)])  # token 0 is <s>: never a span
+    (2, 3, 7.0)
+    >>> best_span(starts, ends, [None, (0, 2), (3, 8), (9, 12)], text="Un titre\n\nUn texte.")
+    (3, 3, 5.0)
+    """
+    allowed = np.array([o is not None for o in offsets])
+    if not allowed.any():
+        return None
+    starts = np.where(allowed, start_logits, -np.inf)
+    ends = np.where(allowed, end_logits, -np.inf)
+    best = None
+    for i in np.argsort(-starts)[:top]:
+        if not allowed[i]:
+            break
+        for j in np.argsort(-ends)[:top]:
+            if not allowed[j]:
+                break
+            if i <= j < i + MAX_ANSWER_TOKENS:
+                if text is not None and "\n\n" in text[offsets[i][0] : offsets[j][1]]:
+                    continue
+                score = float(starts[i] + ends[j])
+                if best is None or score > best[2]:
+                    best = (int(i), int(j), score)
+    return best
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_manifest(manifest: Path = MANIFEST) -> dict:
+    try:
+        return json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        raise ModelLoadError(f"Lecteur : manifeste {manifest.name} absent ou illisible : relancez {RETRAIN}.") from None
+
+
+class Reader:
+    """The trained reader on top of e5-small (``base``: the packaged e5-small folder)."""
+
+    def __init__(
+        self,
+        base: Path,
+        *,
+        weights: Path = WEIGHTS,
+        manifest: Path = MANIFEST,
+        threads: int | None = None,
+        int8: bool = False,
+    ) -> None:
+        import torch
+        from safetensors.torch import load_file
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
+
+        info = load_manifest(manifest)
+        if not weights.is_file() or _sha256(weights) != info.get("sha256"):
+            raise ModelLoadError(
+                f"Lecteur : {weights.name} absent ou différent de celui du manifeste (sha256) : relancez {RETRAIN}."
+            )
+        try:
+            base_source = json.loads((base / "conversion.json").read_text())["sha256"]
+        except (OSError, ValueError, KeyError):
+            base_source = None
+        if base_source != info.get("base", {}).get("source_sha256"):
+            raise ModelLoadError(
+                f"Lecteur : {weights.name} a été entraîné sur une autre version de multilingual-e5-small "
+                f"que celle de {base} : relancez {RETRAIN}."
+            )
+        if threads:
+            torch.set_num_threads(threads)
+        transformers_logging.set_verbosity_error()  # "newly initialized qa_outputs": they are loaded just below
+        self.tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+        model = AutoModelForQuestionAnswering.from_pretrained(str(base), local_files_only=True)
+        trained = {name: tensor.float() for name, tensor in load_file(str(weights)).items()}
+        expected = model.state_dict()
+        unknown = [name for name in trained if name not in expected or expected[name].shape != trained[name].shape]
+        if unknown or set(info.get("trained", [])) != set(trained):
+            raise ModelLoadError(
+                f"Lecteur : {weights.name} ne correspond pas à l'architecture attendue : relancez {RETRAIN}."
+            )
+        model.load_state_dict(trained, strict=False)
+        model.eval()
+        if int8:  # dynamic int8 quantization of the linear layers (eval/reader_bench.py measures it)
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.model = model
+        self.int8 = int8
+        self.calibration = Calibration(**info["calibration"])
+        self.name = info.get("name", weights.stem)
+        self._torch = torch
+        self._lock = threading.Lock()
+        log.info("reader %s (%d trained tensors) on %s", self.name, len(trained), base)
+
+    def confidence(self, reading: Reading, coverage: float, missing_name: bool) -> float:
+        """The probability that ``reading`` is right, knowing what the answer check knows."""
+        return self.calibration.probability(reading.margin, coverage, missing_name)
+
+    def logits(self, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock, self._torch.inference_mode():
+            out = self.model(
+                input_ids=self._torch.from_numpy(windows.input_ids),
+                attention_mask=self._torch.from_numpy(windows.attention_mask),
+            )
+        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+
+    def read(self, question: str, passages: Sequence[str], accept: float | None = None) -> Reading | None:
+        """The reading of ``passages`` (ranked best first), or None when there is no passage text.
+
+        Without ``accept``: the span with the highest margin over all passages. With it: the
+        best span of the best-ranked passage whose confidence reaches ``accept``, else the
+        highest margin. Margins of different passages are not comparable enough to overrule the
+        retrieval's ranking (on SPF-QR, the highest margin left the supporting first passage
+        for another in 38 of 100 answers)."""
+        if not passages:
+            return None
+        windows = encode_windows(self.tokenizer, question, passages)
+        starts, ends = self.logits(windows)
+        best_by_passage: dict[int, Reading] = {}
+        for w, offsets in enumerate(windows.offsets):
+            index = windows.passage[w]
+            text = passages[index]
+            span = best_span(starts[w], ends[w], offsets, text=text)
+            if span is None:
+                continue
+            first, last, score = span
+            null = float(starts[w][0] + ends[w][0])
+            start, end = offsets[first][0], offsets[last][1]
+            while start < end and text[start].isspace():
+                start += 1
+            current = best_by_passage.get(index)
+            if current is None or score - null > current.margin:
+                best_by_passage[index] = Reading(
+                    passage=index,
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                    score=score,
+                    null_score=null,
+                    confidence=self.calibration.probability(score - null),
+                )
+        if not best_by_passage:
+            return None
+        if accept is not None:
+            for index in sorted(best_by_passage):
+                if best_by_passage[index].confidence >= accept:
+                    return best_by_passage[index]
+        return max(best_by_passage.values(), key=lambda reading: reading.margin)

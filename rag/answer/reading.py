@@ -1,0 +1,167 @@
+"""Answers read, not written: the reader, yes/no and metadata paths (:mod:`rag.answer.routing`).
+
+:class:`ReadingAnswerer` takes the question (as searched) and the retrieved passages, and
+returns one of three things:
+
+- a composed answer (:mod:`rag.answer.compose`);
+- a refusal with its reason;
+- ``None``, when the question is for the LLM (summaries, several articles, lists).
+
+The refusal decision is one probability, calibrated on held-out PIAF (never on the gold
+sets), that combines the reader's margin with what the answer check knows
+(:class:`rag.answer.reader.Calibration`):
+
+- the reader's margin: its best span's score against its no-answer score;
+- the share of the question's terms the passages hold (:meth:`AnswerChecker.coverage`);
+- whether the question names something no passage mentions (:meth:`AnswerChecker.missing_name`:
+  «… un bureau à Madrid ?»).
+
+The bot refuses below ``min_confidence`` (default: the threshold in the reader's manifest,
+chosen on PIAF to refuse at most one answerable question in ten). Then «Combien…» needs a
+number in the span and «Quand…» a date (:func:`rag.answer.checking.asked_type`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.answer.checking import AnswerChecker, asked_type
+from rag.answer.compose import Composition, compose_date, compose_span, compose_yes_no, sentence_around
+from rag.answer.generation import Generator
+from rag.answer.reader import Reader, Reading
+from rag.answer.routing import route
+from rag.evidence import Evidence
+from rag.store import Passage
+
+# Two made-up examples (not from any evaluation set): the small model answers in their form.
+YES_NO_PROMPT = """Réponds par oui ou par non, d'après l'extrait seulement.
+
+Extrait : « La mairie a fermé la piscine pour travaux jusqu'en juin. »
+Question : La piscine est-elle ouverte en mai ?
+Réponse : non
+
+Extrait : « Le nouveau train relie Lyon à Turin en quatre heures. »
+Question : Le train va-t-il jusqu'à Turin ?
+Réponse : oui
+
+Extrait : « {sentence} »
+Question : {question}
+Réponse :"""
+
+
+# The phrasing prompt: the model turns the span into one sentence, from the quoted sentence.
+PHRASE_PROMPT = """Écris une phrase complète qui répond à la question avec la réponse courte donnée.
+
+Extrait : « Le nouveau train relie Lyon à Turin en quatre heures. »
+Question : Combien de temps dure le trajet ?
+Réponse courte : quatre heures
+Phrase : Le trajet entre Lyon et Turin dure quatre heures.
+
+Extrait : « {sentence} »
+Question : {question}
+Réponse courte : {span}
+Phrase :"""
+
+
+@dataclass(frozen=True)
+class ReadAnswer:
+    path: str  # "reader", "yesno" or "metadata"
+    composition: Composition | None  # None: refused
+    confidence: float | None  # the reader's, when it read
+    reason: str = ""  # why it refused: "confidence" (reader and check combined) or "type"
+    reading: Reading | None = None
+
+
+class ReadingAnswerer:
+    def __init__(
+        self,
+        reader: Reader,
+        generator: Generator | None,
+        checker: AnswerChecker,
+        *,
+        min_confidence: float,
+        phrase: bool = False,
+    ) -> None:
+        self.reader = reader
+        self.generator = generator  # for yes/no; without one, yes/no questions go to the LLM path
+        self.checker = checker
+        self.min_confidence = min_confidence
+        self.phrase = phrase and generator is not None  # the LLM phrases the span in a sentence
+
+    def answer(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> ReadAnswer | None:
+        path = route(question)
+        if path == "llm" or (path == "yesno" and self.generator is None):
+            return None
+        if path == "metadata":
+            dated = compose_date(passages[0], 1)
+            if dated is not None:
+                return ReadAnswer("metadata", dated, None)
+            path = "reader"
+        reading = self.reader.read(question, [p.text for p in passages], accept=self.min_confidence)
+        if reading is None:
+            return ReadAnswer(path, None, None, "confidence")
+        confidence = self.reader.confidence(
+            reading, self.checker.coverage(question, evidence), self.checker.missing_name(question, evidence)
+        )
+        if confidence < self.min_confidence:
+            return ReadAnswer(path, None, confidence, "confidence", reading)
+        number, passage = reading.passage + 1, passages[reading.passage]
+        if path == "yesno":
+            start, end = sentence_around(passage.text, reading.start, reading.end)
+            yes = self._yes(question, passage.text[start:end].strip())
+            return ReadAnswer(
+                "yesno",
+                compose_yes_no(yes, passage, number, reading.start, reading.end),
+                confidence,
+                reading=reading,
+            )
+        wanted = asked_type(question)
+        if wanted and not wanted[1].search(reading.text):
+            return ReadAnswer(path, None, confidence, "type", reading)
+        composed = compose_span(reading.text, passage, number, reading.start, reading.end)
+        if self.phrase:
+            composed = self._phrased(question, composed, evidence[reading.passage]) or composed
+        return ReadAnswer("reader", composed, confidence, reading=reading)
+
+    def _yes(self, question: str, sentence: str) -> bool:
+        """Oui or non, as the LLM chooses from the sentence, by its logits. A small model leans
+        to one word whatever it reads, so each word's probability is divided by the one it
+        gets with an empty extract (contextual calibration, Zhao et al. 2021): what counts is
+        how much the sentence moves the model."""
+        options = ["oui", "non"]
+        read = self.generator.choose(YES_NO_PROMPT.format(sentence=sentence, question=question), options)
+        prior = self.generator.choose(YES_NO_PROMPT.format(sentence="", question=question), options)
+        return read["oui"] / max(prior["oui"], 1e-9) >= read["non"] / max(prior["non"], 1e-9)
+
+    def _phrased(self, question: str, composed: Composition, item: Evidence) -> Composition | None:
+        """The composition with the span phrased as a sentence by the LLM, or None when the
+        phrasing loses a content word or a number of the span, or fails the answer check."""
+        from rag.answer.citations import content_words
+        from rag.answer.prompting import Prompt
+
+        quote = composed.sentences[-1]
+        prompt = PHRASE_PROMPT.format(sentence=quote.text, question=question, span=composed.short)
+        pieces = []
+        for piece in self.generator.stream(Prompt(prompt, stop=["\n"])):
+            pieces.append(piece)
+        sentence = "".join(pieces).strip().split("\n")[0].strip()
+        if not sentence:
+            return None
+        span_words = content_words(composed.short)
+        numbers = re.findall(r"\d+", composed.short)
+        if not span_words <= content_words(sentence) or any(n not in sentence for n in numbers):
+            return None
+        checked = self.checker(question, sentence, [item])
+        if checked.refused or any(s.origin != "model" for s in checked.sentences):
+            return None
+        number = quote.citations[0]
+        phrased = sentence.rstrip(".") + "."
+        return Composition(
+            f"{phrased} Selon [{number}] : « {quote.text} »",
+            phrased,
+            [checked.sentences[0], quote],
+            [number],
+            composed.span,
+        )

@@ -1,0 +1,59 @@
+"""Which path answers a question: the reader, a yes/no reading, the metadata, or the LLM.
+
+The extractive reader (:mod:`rag.answer.reader`) is good at a fact stated in one place: a
+name, a number, a place, a date. Some questions ask for something else, and rules on the
+question's words send them to a path that suits them:
+
+- ``metadata``: when an article was published («De quand date l'article… ?»). The answer is
+  in the passage's metadata, not in its words;
+- ``yesno``: no interrogative word («Le bureau de Paris est-il le premier… ?»). The reader
+  finds the sentence, and the LLM chooses oui or non from it, by its logits;
+- ``llm``: a summary («Résume…»), a question across articles («En rassemblant les deux
+  articles…»), a list («Quels sont les… ?»). No single span answers these, so the LLM
+  writes from the evidence, checked as before (:mod:`rag.answer.checking`);
+- ``reader``: everything else.
+
+>>> [route(q) for q in ["Dans quelle ville OpenAI ouvre-t-elle un bureau ?",
+...                      "Le bureau de Paris est-il le premier en Europe ?",
+...                      "Résume l'article sur Munich.",
+...                      "De quand date l'article sur Paris ?",
+...                      "Quels sont les concurrents d'OpenAI cités ?"]]
+['reader', 'yesno', 'llm', 'metadata', 'llm']
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.text import fold_accents
+
+PATHS = ("reader", "yesno", "metadata", "llm")
+
+_INTERROGATIVE = re.compile(
+    r"\b(qui|que|qu|quoi|quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|ou|quand|comment|combien"
+    r"|pourquoi)\b"
+)
+_SUMMARY = re.compile(r"\b(resume[rz]?|resumer|en resume|synthese|synthetise[rz]?|que disent|que dit)\b")
+_ACROSS = re.compile(
+    r"\b(les deux articles|deux articles|en rassemblant|d'un article a l'autre|les articles|entre les)\b"
+)
+_LIST = re.compile(r"^\s*(quels|quelles) sont\b|\b(cite[rz]?|enumere[rz]?|liste[rz]?)\b")
+_PUBLICATION = re.compile(
+    r"\b(de quand date|date de publication|quand (l'|cet )?article|publie[es]? quand|quelle est la date de l'article)\b"
+)
+
+
+def _folded(question: str) -> str:
+    return fold_accents(question.lower().replace("’", "'"))
+
+
+def route(question: str) -> str:
+    """The path for ``question`` (one of :data:`PATHS`); see the module's docstring."""
+    text = _folded(question)
+    if _PUBLICATION.search(text):
+        return "metadata"
+    if _SUMMARY.search(text) or _ACROSS.search(text) or _LIST.search(text):
+        return "llm"
+    if text.startswith("est-ce qu") or not _INTERROGATIVE.search(text.replace("-", " ")):
+        return "yesno"
+    return "reader"

@@ -1,0 +1,98 @@
+"""The read paths (rag.answer.reading) inside the pipeline, with a scripted reader and generator."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.build import build_index
+from rag.answer.checking import AnswerChecker
+from rag.answer.prompting import REFUSAL
+from rag.answer.reading import ReadingAnswerer
+from rag.pipeline import Pipeline
+from rag.retrieval import DenseRetriever
+from rag.store import IndexStore
+from tests.conftest import SEEDS
+from tests.fakes import FakeGenerator, FakeReader
+
+MUNICH = "Dans quelle ville OpenAI va-t-elle ouvrir un bureau et un datacenter ?"
+
+
+@pytest.fixture
+def store(settings, fake_embedder):
+    build_index(settings, [SEEDS], fake_embedder, progress=False)
+    return IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
+
+
+def pipeline_with(store, embedder, reader, generator=None, min_confidence=0.5):
+    generator = generator or FakeGenerator(("Un brouillon du modèle", "."))
+    checker = AnswerChecker()
+    reading = ReadingAnswerer(reader, generator, checker, min_confidence=min_confidence)
+    return Pipeline(DenseRetriever(store, embedder), generator, top_k=3, checker=checker, reading=reading)
+
+
+def test_a_read_answer_is_the_span_then_the_sentence_that_holds_it_quoted(store, fake_embedder):
+    pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich", confidence=0.9))
+    stream = pipeline.ask(MUNICH)
+    pieces = list(stream)
+    answer = stream.answer
+    number = answer.citations[0]
+    passage = answer.passages[number - 1]
+    assert answer.path == "reader" and answer.short == "Munich" and answer.confidence == 0.9
+    assert answer.text.startswith(f"Munich. Selon [{number}] : « ") and answer.text.endswith(" »")
+    quoted = answer.text.split("« ", 1)[1].rstrip(" »")
+    assert "Munich" in quoted and quoted in passage.text  # word for word from the cited passage
+    marker, start, end = answer.span
+    assert marker == number and passage.text[start:end] == "Munich"
+    assert pieces == [answer.text] and answer.first_token_s is not None and not answer.refused
+    assert pipeline.generator.prompts == []  # no draft was written
+
+
+def test_the_reader_not_confident_enough_refuses_with_the_closest_passages(store, fake_embedder):
+    pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich", confidence=0.2), min_confidence=0.5)
+    answer = pipeline.answer(MUNICH)
+    assert answer.refused and answer.text == REFUSAL and answer.path == "reader" and answer.confidence == 0.2
+    assert answer.passages  # listed as the closest passages
+
+
+def test_a_question_naming_what_no_passage_mentions_is_refused_even_with_a_confident_reading(store, fake_embedder):
+    reader = FakeReader("Munich", confidence=0.9)
+    answer = pipeline_with(store, fake_embedder, reader).answer("Quel loyer OpenAI paie-t-elle à Madrid ?")
+    assert answer.refused and answer.confidence < 0.5  # the name counts in the calibrated confidence
+
+
+def test_how_many_needs_a_number_in_the_span(store, fake_embedder):
+    answer = pipeline_with(store, fake_embedder, FakeReader("Munich")).answer(
+        "Combien de bureaux OpenAI ouvre-t-elle en Allemagne ?"
+    )
+    assert answer.refused
+
+
+def test_a_yes_no_question_is_answered_by_the_model_choosing_from_the_sentence(store, fake_embedder):
+    generator = FakeGenerator(choice="non")
+    pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich"), generator)
+    answer = pipeline.answer("OpenAI va-t-elle ouvrir un bureau à Munich ?")
+    assert answer.path == "yesno" and answer.text.startswith("Non. Selon [") and "Munich" in answer.text
+    assert answer.short == answer.text  # «Non» alone does not answer: the short answer keeps its sentence
+    assert "Munich" in generator.choices[0] and "«  »" in generator.choices[1] and generator.prompts == []
+
+
+def test_a_model_leaning_to_yes_whatever_it_reads_is_corrected_by_its_prior(store, fake_embedder):
+    """0.6 for «oui» after the sentence, but 0.9 with no sentence at all: the sentence moved it to «non»."""
+    generator = FakeGenerator(choice={"oui": 0.6, "non": 0.4}, prior={"oui": 0.9, "non": 0.1})
+    pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich"), generator)
+    assert pipeline.answer("OpenAI va-t-elle ouvrir un bureau à Munich ?").text.startswith("Non. ")
+
+
+def test_a_publication_date_comes_from_the_metadata(store, fake_embedder):
+    reader = FakeReader("Munich")
+    answer = pipeline_with(store, fake_embedder, reader).answer("De quand date l'article sur le bureau de Munich ?")
+    assert answer.path == "metadata" and answer.short == "27 mars 2025"
+    assert answer.text.startswith("27 mars 2025. L'article « ") and "est daté du 27 mars 2025." in answer.text
+    assert reader.questions == []
+
+
+def test_a_summary_goes_to_the_llm_which_writes_and_is_checked(store, fake_embedder):
+    generator = FakeGenerator(("OpenAI ouvre un bureau à Munich [1]", "."))
+    reader = FakeReader("Munich")
+    answer = pipeline_with(store, fake_embedder, reader, generator).answer("Résume l'article sur Munich.")
+    assert answer.path == "llm" and reader.questions == [] and len(generator.prompts) == 1
