@@ -233,7 +233,6 @@ class Reader:
         if int8:  # dynamic int8 quantization of the linear layers (eval/reader_bench.py measures it)
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         self.model = model
-        self.int8 = int8
         self.calibration = Calibration(**info["calibration"])
         self.name = info.get("name", weights.stem)
         self._torch = torch

@@ -4,7 +4,7 @@
 returns one of three things:
 
 - a composed answer (:mod:`rag.answer.compose`);
-- a refusal with its reason;
+- a refusal (no composition), with the confidence that decided it;
 - ``None``, when the question is for the LLM (summaries, several articles, lists).
 
 The refusal decision is one probability, calibrated on held-out PIAF (never on the gold
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from rag.answer.checking import AnswerChecker, asked_type
 from rag.answer.compose import Composition, compose_date, compose_span, compose_yes_no, sentence_around
 from rag.answer.generation import Generator
-from rag.answer.reader import Reader, Reading
+from rag.answer.reader import Reader
 from rag.answer.routing import route
 from rag.evidence import Evidence
 from rag.store import Passage
@@ -70,8 +70,6 @@ class ReadAnswer:
     path: str  # "reader", "yesno" or "metadata"
     composition: Composition | None  # None: refused
     confidence: float | None  # the reader's, when it read
-    reason: str = ""  # why it refused: "confidence" (reader and check combined) or "type"
-    reading: Reading | None = None
 
 
 class ReadingAnswerer:
@@ -101,12 +99,12 @@ class ReadingAnswerer:
             path = "reader"
         reading = self.reader.read(question, [p.text for p in passages], accept=self.min_confidence)
         if reading is None:
-            return ReadAnswer(path, None, None, "confidence")
+            return ReadAnswer(path, None, None)
         confidence = self.reader.confidence(
             reading, self.checker.coverage(question, evidence), self.checker.missing_name(question, evidence)
         )
         if confidence < self.min_confidence:
-            return ReadAnswer(path, None, confidence, "confidence", reading)
+            return ReadAnswer(path, None, confidence)
         number, passage = reading.passage + 1, passages[reading.passage]
         if path == "yesno":
             start, end = sentence_around(passage.text, reading.start, reading.end)
@@ -115,15 +113,14 @@ class ReadingAnswerer:
                 "yesno",
                 compose_yes_no(yes, passage, number, reading.start, reading.end),
                 confidence,
-                reading=reading,
             )
         wanted = asked_type(question)
         if wanted and not wanted[1].search(reading.text):
-            return ReadAnswer(path, None, confidence, "type", reading)
+            return ReadAnswer(path, None, confidence)
         composed = compose_span(reading.text, passage, number, reading.start, reading.end)
         if self.phrase:
             composed = self._phrased(question, composed, evidence[reading.passage]) or composed
-        return ReadAnswer("reader", composed, confidence, reading=reading)
+        return ReadAnswer("reader", composed, confidence)
 
     def _yes(self, question: str, sentence: str) -> bool:
         """Oui or non, as the LLM chooses from the sentence, by its logits. A small model leans
