@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import logging
 import random
@@ -50,6 +49,7 @@ from tqdm import tqdm
 
 from eval.answer_metrics import exact_match, token_f1
 from rag.answer.reader import MANIFEST, MAX_LENGTH, STRIDE, WEIGHTS, Calibration, Reader
+from rag.checksums import file_sha256
 from rag.config import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -77,12 +77,8 @@ class Example:
     article: int
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def load_piaf(path: Path = PIAF) -> list[dict]:
-    if sha256_of(path) != PIAF_SHA256:
+    if file_sha256(path) != PIAF_SHA256:
         from rag.errors import DocumentError
 
         raise DocumentError(f"{path.name} n'a pas l'empreinte attendue : recopiez PIAF v1.0 (voir son README).")
@@ -413,7 +409,7 @@ def save(
     save_file(tensors, str(weights))
     info = {
         "name": "e5-small-piaf-reader",
-        "sha256": sha256_of(weights),
+        "sha256": file_sha256(weights),
         "size": weights.stat().st_size,
         "dtype": "float16",
         "trained": sorted(tensors),

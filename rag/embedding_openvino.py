@@ -50,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.checksums import file_sha256
 from rag.config import PROJECT_ROOT
 from rag.errors import ModelLoadError
 
@@ -70,14 +71,6 @@ BATCH_SIZE = 16
 # vectors.
 PAD_MULTIPLE = 16
 WARM_WIDTHS = (16, 32, 48, 64)  # most questions; shapes prepared at load time
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def calibration_texts(piaf: Path = PIAF, *, seed: int = CALIBRATION_SEED) -> tuple[list[str], list[str]]:
@@ -163,14 +156,15 @@ def export_int8(source: Path, target: Path, *, piaf: Path = PIAF) -> None:
         manifest = {
             "format": EXPORT_FORMAT,
             "source": str(source),
-            "source_sha256": _sha256(source / "model.safetensors"),
+            "source_sha256": file_sha256(source / "model.safetensors"),
             "prompts": {"query": model.prompts["query"], "document": model.prompts["document"]},
             "max_tokens": MAX_TOKENS,
             "dimension": int(head.shape[1]),
             "calibration": {"data": "PIAF v1.0", "seed": CALIBRATION_SEED, "texts": len(texts), "sha256": calibration},
             "versions": {"openvino": ov.__version__, "nncf": nncf.__version__, "torch": torch.__version__},
             "files": {
-                path.name: {"size": path.stat().st_size, "sha256": _sha256(path)} for path in sorted(staging.iterdir())
+                path.name: {"size": path.stat().st_size, "sha256": file_sha256(path)}
+                for path in sorted(staging.iterdir())
             },
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False))

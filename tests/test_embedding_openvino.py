@@ -12,10 +12,11 @@ import json
 import numpy as np
 import pytest
 
+from rag.checksums import file_sha256
 from rag.config import PROJECT_ROOT, Settings
 from rag.embedding import SentenceTransformerEmbedder, load_embedding_model
 from rag.embedding_openvino import CALIBRATION_PASSAGES, CALIBRATION_QUESTIONS, calibration_texts
-from rag.embeddinggemma import FILES, sha256_of
+from rag.embeddinggemma import FILES
 
 SEED_TEXTS = [path.read_text(encoding="utf-8") for path in sorted((PROJECT_ROOT / "seeds").glob("*.txt"))]
 PASSAGES = [text[start : start + 800] for text in SEED_TEXTS for start in range(0, 2400, 800)]
@@ -116,8 +117,8 @@ def test_int8_finds_the_passage_that_answers(int8):
 def test_the_assembled_model_and_its_export_match_their_pins(int8):
     cache = Settings.from_env().cache / "models"
     for name, expected in FILES.items():
-        assert sha256_of(cache / "embeddinggemma-300m" / name) == expected, name
+        assert file_sha256(cache / "embeddinggemma-300m" / name) == expected, name
     manifest = json.loads((cache / "embeddinggemma-300m-openvino-int8" / "export.json").read_text())
     assert manifest["source_sha256"] == FILES["model.safetensors"]
     for name, meta in manifest["files"].items():
-        assert sha256_of(cache / "embeddinggemma-300m-openvino-int8" / name) == meta["sha256"], name
+        assert file_sha256(cache / "embeddinggemma-300m-openvino-int8" / name) == meta["sha256"], name

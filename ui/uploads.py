@@ -25,6 +25,7 @@ import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
+from rag.checksums import file_sha256
 from rag.documents import CONVERT_HINT, CONVERTIBLE_SUFFIXES, SUPPORTED_SUFFIXES, slugify
 
 UPLOADS = "uploads"  # the folder under the data folder (Settings.home)
@@ -80,14 +81,6 @@ def _unsupported(shown: str) -> str:
     return f"{shown} : format non pris en charge{hint} ; formats lus : {formats}."
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _place(temporary: Path, folder: Path, name: str, digest: str) -> Path | None:
     """Give ``temporary`` (a complete copy inside ``folder``) its final name: ``name``, or the first
     ``-n`` variant that is free, or the existing file that holds the same content (then
@@ -99,7 +92,7 @@ def _place(temporary: Path, folder: Path, name: str, digest: str) -> Path | None
         try:
             os.link(temporary, target)
         except FileExistsError:
-            if target.is_file() and not target.is_symlink() and _sha256(target) == digest:
+            if target.is_file() and not target.is_symlink() and file_sha256(target) == digest:
                 return target
             continue
         return target

@@ -21,7 +21,6 @@ Reading a question over passages:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -32,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.checksums import file_sha256
 from rag.config import PROJECT_ROOT
 from rag.errors import ModelLoadError
 
@@ -170,14 +170,6 @@ def best_span(
     return best
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_manifest(manifest: Path = MANIFEST) -> dict:
     try:
         return json.loads(manifest.read_text())
@@ -203,7 +195,7 @@ class Reader:
         from transformers.utils import logging as transformers_logging
 
         info = load_manifest(manifest)
-        if not weights.is_file() or _sha256(weights) != info.get("sha256"):
+        if not weights.is_file() or file_sha256(weights) != info.get("sha256"):
             raise ModelLoadError(
                 f"Lecteur : {weights.name} absent ou différent de celui du manifeste (sha256) : relancez {RETRAIN}."
             )
