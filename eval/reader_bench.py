@@ -4,7 +4,7 @@
   at about 800 characters (the index's largest passages), in one batched call of
   :meth:`rag.answer.reader.Reader.read`; p50 and p95 of the wall time, after a warm-up, on
   ``--threads`` threads.
-- **Quality.** The reader reads the held-out PIAF test articles (:mod:`eval.train_reader`'s
+- **Quality.** The reader reads the held-out PIAF test articles (:mod:`eval.piaf_examples`'
   split, never trained on) one paragraph each: span F1 on the answerable questions, the
   no-answer AUC, and refusals at the manifest's threshold.
 
@@ -58,13 +58,15 @@ def timings(reader, questions: list[str], passages: list[str], per_question: int
 
 
 def quality(reader, manifest: dict) -> dict:
-    from eval.train_reader import examples_for, figures, load_piaf, margins, split_articles
+    from eval.piaf_examples import examples_for, load_piaf, split_articles
+    from eval.reader_calibration import figures, scored_examples
     from rag.answer.reader import Calibration
 
     data = load_piaf()
     _, _, test_articles = split_articles(data, manifest["hyperparameters"]["seed"])
     examples = examples_for(data, test_articles, manifest["hyperparameters"]["seed"] + 2)
-    return figures(margins(reader, examples), examples, Calibration(**manifest["calibration"]), manifest["threshold"])
+    scored = scored_examples(reader, data, examples)
+    return figures(scored, examples, Calibration(**manifest["calibration"]), manifest["threshold"])
 
 
 def main(argv: list[str]) -> int:

@@ -3,28 +3,14 @@
 ``make reader`` runs it. The committed weights came from its defaults; the manifest beside
 them records the command, the data's sha256, the split and the held-out figures.
 
-- **Data.** PIAF v1.0 (``eval/datasets/piaf-v1.0.json``, MIT, checked by sha256), split by
-  article, so that no held-out paragraph was seen in training. About 30 articles are held
-  out, half of them to calibrate the confidence and the refusal threshold, half to measure.
-  PIAF is never used to measure the product: SPF-QR and the seeds set do that.
-- **Unanswerable examples.** About a third of the examples have no answer, so that the
-  no-answer score means something. Most of them are hard:
-  - *same article*: the question with another paragraph of its article that lacks the answer;
-  - *swapped*: the question with a name, a number or a year replaced by another taken from
-    the corpus and absent from the paragraph. «Quand Victor Hugo est-il né ?» becomes «Quand
-    Émile Zola est-il né ?» over Hugo's paragraph;
-  - *other article*: a paragraph of another article (easy).
+- **Data**: PIAF split by article, with unanswerable examples, most of them hard
+  (:mod:`eval.piaf_examples`).
 - **Model.** multilingual-e5-small (the packaged folder) with a question-answering head. The
   word embeddings and the bottom ``FROZEN_LAYERS`` layers stay frozen; the rest is trained
   with AdamW, warm-up and linear decay, in batches of similar lengths. The seeds are fixed.
-- **Calibration.** On the calibration articles, a logistic regression maps the margin (best
-  span score minus no-answer score), with what the answer check knows (the share of the
-  question's terms the paragraph holds, and whether the question names something it does not
-  mention), to the probability that the reading is right: an
-  answerable question whose span has F1 ≥ 0.5 with the gold answer. The refusal threshold is
-  the highest confidence that refuses at most ``MAX_ANSWERABLE_REFUSED`` of the answerable
-  calibration questions.
-- ``--calibrate-only`` calibrates the saved weights again without training (2 minutes).
+- **Calibration**: the confidence and the refusal threshold, fitted on the held-out
+  calibration articles and measured on the test ones (:mod:`eval.reader_calibration`).
+  ``--calibrate-only`` calibrates the saved weights again without training (2 minutes).
 - **Output.** Only the tensors that training changed (the top layers and the head), in fp16,
   to ``rag/answer/weights/``, with a manifest: the sha256 of the file, of the data and of the
   base model, the command, the split and the figures.
@@ -37,7 +23,6 @@ import dataclasses
 import json
 import logging
 import random
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -47,132 +32,24 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from eval.answer_metrics import exact_match, token_f1
+from eval.piaf_examples import (
+    NEGATIVE_KINDS,
+    NEGATIVE_SHARE,
+    PIAF_SHA256,
+    SEED,
+    Example,
+    examples_for,
+    load_piaf,
+    split_articles,
+)
+from eval.reader_calibration import calibrated
 from rag.answer.reader import MANIFEST, MAX_LENGTH, STRIDE, WEIGHTS, Calibration, Reader
 from rag.checksums import file_sha256
 from rag.config import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
 
-PIAF = PROJECT_ROOT / "eval" / "datasets" / "piaf-v1.0.json"
-PIAF_SHA256 = "008229ccefa0195d7e809d777d33149cab03433059c9477bdbadb4838a277cd2"
-SEED = 2026
-HELD_OUT_QUESTIONS = 600  # held-out articles are drawn until they hold this many questions
 FROZEN_LAYERS = 6
-NEGATIVE_SHARE = 0.35
-NEGATIVE_KINDS = {"same_article": 0.45, "swapped": 0.35, "other_article": 0.2}
-MAX_ANSWERABLE_REFUSED = 0.10
-_NAME = re.compile(r"\b[A-ZÉÈÀÂÎÔÛÇ][\wÀ-ÿ'’-]+(?:\s+(?:de\s+|du\s+|la\s+|le\s+)?[A-ZÉÈÀÂÎÔÛÇ][\wÀ-ÿ'’-]+)*")
-_NUMBER = re.compile(r"\b\d[\d\s.,]*\d\b|\b\d\b")
-_SENTENCE_START = re.compile(r"^\W*\w+")
-
-
-@dataclass(frozen=True)
-class Example:
-    question: str
-    context: str
-    answer: str  # "" when the context does not hold the answer
-    answer_start: int  # -1 when unanswerable
-    kind: str  # "answerable", or how the unanswerable example was made
-    article: int
-
-
-def load_piaf(path: Path = PIAF) -> list[dict]:
-    if file_sha256(path) != PIAF_SHA256:
-        from rag.errors import DocumentError
-
-        raise DocumentError(f"{path.name} n'a pas l'empreinte attendue : recopiez PIAF v1.0 (voir son README).")
-    return json.loads(path.read_text(encoding="utf-8"))["data"]
-
-
-def split_articles(data: list[dict], seed: int = SEED) -> tuple[list[int], list[int], list[int]]:
-    """Article indices for training, calibration and test (the last two held out, alternating)."""
-    order = list(range(len(data)))
-    random.Random(seed).shuffle(order)
-    held, count = [], 0
-    for index in order:
-        if count >= HELD_OUT_QUESTIONS:
-            break
-        held.append(index)
-        count += sum(len(p["qas"]) for p in data[index]["paragraphs"])
-    train = sorted(set(order) - set(held))
-    return train, sorted(held[0::2]), sorted(held[1::2])
-
-
-def answerable_examples(data: list[dict], articles: Sequence[int]) -> list[Example]:
-    examples = []
-    for index in articles:
-        for paragraph in data[index]["paragraphs"]:
-            for qa in paragraph["qas"]:
-                answer = qa["answers"][0]
-                examples.append(
-                    Example(
-                        qa["question"],
-                        paragraph["context"],
-                        answer["text"],
-                        answer["answer_start"],
-                        "answerable",
-                        index,
-                    )
-                )
-    return examples
-
-
-def _swap(question: str, context: str, names: Sequence[str], numbers: Sequence[str], rng: random.Random) -> str | None:
-    """The question with one of its names or numbers replaced by another absent from ``context``."""
-    first_word = _SENTENCE_START.match(question)
-    spans = [m for m in _NAME.finditer(question) if not (first_word and m.start() < first_word.end())]
-    spans += list(_NUMBER.finditer(question))
-    rng.shuffle(spans)
-    for match in spans:
-        pool = numbers if _NUMBER.fullmatch(match.group()) else names
-        for _ in range(20):
-            other = rng.choice(pool)
-            if other != match.group() and other.lower() not in context.lower():
-                return question[: match.start()] + other + question[match.end() :]
-    return None
-
-
-def unanswerable_examples(
-    data: list[dict], articles: Sequence[int], positives: Sequence[Example], rng: random.Random
-) -> list[Example]:
-    """About ``NEGATIVE_SHARE`` of the examples, made from ``positives`` (see the module's docstring)."""
-    contexts = [p["context"] for a in data for p in a["paragraphs"]]
-    names = sorted({m.group() for c in contexts for m in _NAME.finditer(c) if len(m.group()) > 3})
-    numbers = sorted({m.group() for c in contexts for m in _NUMBER.finditer(c)})
-    wanted = round(len(positives) * NEGATIVE_SHARE / (1 - NEGATIVE_SHARE))
-    kinds, weights = list(NEGATIVE_KINDS), list(NEGATIVE_KINDS.values())
-    negatives = []
-    for example in rng.sample(list(positives), min(wanted, len(positives))):
-        kind = rng.choices(kinds, weights)[0]
-        if kind == "same_article":
-            others = [p["context"] for p in data[example.article]["paragraphs"] if example.answer not in p["context"]]
-            if others:
-                negatives.append(Example(example.question, rng.choice(others), "", -1, kind, example.article))
-                continue
-            kind = "swapped"
-        if kind == "swapped":
-            question = _swap(example.question, example.context, names, numbers, rng)
-            if question:
-                negatives.append(Example(question, example.context, "", -1, kind, example.article))
-                continue
-        other = rng.choice([a for a in range(len(data)) if a != example.article])
-        negatives.append(
-            Example(
-                example.question,
-                rng.choice(data[other]["paragraphs"])["context"],
-                "",
-                -1,
-                "other_article",
-                example.article,
-            )
-        )
-    return negatives
-
-
-def examples_for(data: list[dict], articles: Sequence[int], seed: int) -> list[Example]:
-    positives = answerable_examples(data, articles)
-    return positives + unanswerable_examples(data, articles, positives, random.Random(seed))
 
 
 @dataclass
@@ -299,91 +176,6 @@ def train(
     return model.eval(), tokenizer, stats
 
 
-@dataclass(frozen=True)
-class Scored:
-    """One held-out example as read: the reader's margin, what the answer check knows, and
-    the span's F1 (None when the example has no answer)."""
-
-    margin: float
-    coverage: float  # share of the question's terms in the paragraph and its title
-    missing_name: bool  # the question names something the paragraph does not mention
-    f1: float | None
-    text: str
-
-
-def scored_examples(reader_like, data: list[dict], examples: Sequence[Example]) -> list[Scored]:
-    """Each example read over its own paragraph (its article's title as the passage's title),
-    and checked as the product checks 3 passages (:class:`rag.answer.checking.AnswerChecker`)."""
-    from rag.answer.checking import AnswerChecker
-    from rag.evidence import gather_evidence
-    from rag.store import Passage
-
-    checker = AnswerChecker()
-    out = []
-    for example in tqdm(examples, desc="Lecture", unit="q", leave=False):
-        title = data[example.article].get("title", "")
-        passage = Passage(0, "piaf", title, None, "", 0, len(example.context), example.context)
-        evidence = gather_evidence(example.question, [passage])
-        coverage = checker.coverage(example.question, evidence)
-        missing = checker.missing_name(example.question, evidence)
-        reading = reader_like.read(example.question, [example.context])
-        if reading is None:
-            out.append(Scored(-100.0, coverage, missing, 0.0 if example.answer else None, ""))
-            continue
-        f1 = token_f1(reading.text, example.answer) if example.answer else None
-        out.append(Scored(reading.margin, coverage, missing, f1, reading.text))
-    return out
-
-
-def calibrate(scored: Sequence[Scored]) -> tuple[Calibration, float]:
-    """The logistic fit of (margin, coverage, missing name) -> right answer (an answerable
-    question whose span has F1 >= 0.5), and the refusal threshold: the highest confidence that
-    refuses at most ``MAX_ANSWERABLE_REFUSED`` of the answerable calibration questions."""
-    from sklearn.linear_model import LogisticRegression
-
-    x = np.array([[s.margin, s.coverage, float(s.missing_name)] for s in scored])
-    y = np.array([s.f1 is not None and s.f1 >= 0.5 for s in scored])
-    fit = LogisticRegression(C=1.0).fit(x, y)
-    slope, coverage_weight, name_weight = (float(w) for w in fit.coef_[0])
-    calibration = Calibration(slope, float(fit.intercept_[0]), coverage_weight, name_weight)
-    answerable = sorted(confidence_of(calibration, s) for s in scored if s.f1 is not None)
-    threshold = answerable[int(MAX_ANSWERABLE_REFUSED * len(answerable))]  # refuses at most that share
-    return calibration, float(threshold)
-
-
-def confidence_of(calibration: Calibration, scored: Scored) -> float:
-    return calibration.probability(scored.margin, scored.coverage, scored.missing_name)
-
-
-def figures(scored: Sequence[Scored], examples: Sequence[Example], calibration: Calibration, threshold: float) -> dict:
-    """Span F1 and EM on the answerable examples; the no-answer AUC of the margin alone and of
-    the combined confidence; refusals at the threshold, by kind of unanswerable example."""
-    from sklearn.metrics import roc_auc_score
-
-    pairs = list(zip(scored, examples, strict=True))
-    answerable = [(s, e) for s, e in pairs if s.f1 is not None]
-    unanswerable = [(s, e) for s, e in pairs if s.f1 is None]
-    refused = [confidence_of(calibration, s) < threshold for s, _ in pairs]
-    labels = [s.f1 is not None for s, _ in pairs]
-
-    def share(chosen):
-        return round(float(np.mean([refused[i] for i in chosen])), 4) if chosen else None
-
-    result = {
-        "answerable": len(answerable),
-        "unanswerable": len(unanswerable),
-        "span_f1": round(float(np.mean([s.f1 for s, _ in answerable])), 4),
-        "span_em": round(float(np.mean([exact_match(s.text, e.answer) for s, e in answerable])), 4),
-        "no_answer_auc.margin": round(float(roc_auc_score(labels, [s.margin for s, _ in pairs])), 4),
-        "no_answer_auc": round(float(roc_auc_score(labels, [confidence_of(calibration, s) for s, _ in pairs])), 4),
-        "answerable_refused": share([i for i, (s, _) in enumerate(pairs) if s.f1 is not None]),
-        "unanswerable_refused": share([i for i, (s, _) in enumerate(pairs) if s.f1 is None]),
-    }
-    for kind in NEGATIVE_KINDS:
-        result[f"unanswerable_refused.{kind}"] = share([i for i, (_, e) in enumerate(pairs) if e.kind == kind])
-    return result
-
-
 def save(
     model,
     args: argparse.Namespace,
@@ -494,17 +286,6 @@ def main(argv: list[str]) -> int:
     print(f"Lecteur : {args.out} ({args.out.stat().st_size / 1e6:.1f} Mo), entraîné en {stats['seconds']} s.")
     print(f"PIAF tenu à l'écart ({held['answerable']} questions, {held['unanswerable']} sans réponse) : {held}")
     return 0
-
-
-def calibrated(reader, data, calibration_articles, test_articles, seed: int) -> tuple[Calibration, float, dict]:
-    """Fit the confidence and the threshold on the calibration articles; measure on the test ones."""
-    calibration_examples = examples_for(data, calibration_articles, seed + 1)
-    calibration, threshold = calibrate(scored_examples(reader, data, calibration_examples))
-    logging.info("calibration %s, threshold %.4f", calibration, threshold)
-    test_examples = examples_for(data, test_articles, seed + 2)
-    held = figures(scored_examples(reader, data, test_examples), test_examples, calibration, threshold)
-    logging.info("held-out PIAF test: %s", held)
-    return calibration, threshold, held
 
 
 def recalibrate(args, base: Path, data, calibration_articles, test_articles, manifest: Path) -> int:

@@ -1,4 +1,5 @@
-"""The reader's training data (eval.train_reader): the split, the unanswerable examples, the labels."""
+"""The reader's training data and calibration: the split, the unanswerable examples and the
+labels (eval.piaf_examples, eval.train_reader), the confidence fit (eval.reader_calibration)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,15 @@ import random
 
 import pytest
 
-from eval.train_reader import (
+from eval.piaf_examples import (
     NEGATIVE_SHARE,
     answerable_examples,
     examples_for,
-    features_for,
     load_piaf,
     split_articles,
     unanswerable_examples,
 )
+from eval.train_reader import features_for
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ def test_labels_point_at_the_answer_tokens(piaf):
 def test_the_calibration_learns_from_the_check_too_and_keeps_nine_answerable_in_ten():
     """Unanswerable examples with the same margins as answerable ones but a low coverage: the
     fit gives coverage a positive weight, and the threshold refuses at most 10% of the answerable."""
-    from eval.train_reader import Scored, calibrate, confidence_of
+    from eval.reader_calibration import Scored, calibrate, confidence_of
 
     rng = random.Random(3)
     scored = [Scored(rng.gauss(4, 2), rng.uniform(0.6, 1), False, 0.9, "x") for _ in range(200)]
