@@ -61,6 +61,22 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_BREAK.split(text) if s.strip()]
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text``, as :func:`split_sentences` cuts them.
+
+    >>> sentence_spans("Un bureau à Munich. Il recrutera.")
+    [(0, 19), (20, 33)]
+    """
+    spans, position = [], 0
+    for sentence in split_sentences(text):
+        start = text.find(sentence, position)
+        if start < 0:  # the sentences are stripped slices of the text
+            continue
+        spans.append((start, start + len(sentence)))
+        position = start + len(sentence)
+    return spans
+
+
 def looks_like_instruction(sentence: str) -> bool:
     """Whether a sentence gives orders to an assistant (``Ignore les instructions précédentes…``)."""
     return bool(_INSTRUCTION.search(sentence))

@@ -11,6 +11,7 @@ from index.build import build_index
 from rag.answer.checking import AnswerSentence
 from rag.documents import Document
 from rag.errors import ConfigError
+from rag.evidence import sentence_spans
 from rag.feedback import FeedbackStore
 from rag.live import LiveIndex
 from rag.pipeline import Answer, Pipeline
@@ -19,7 +20,7 @@ from rag.store import Passage
 from tests.conftest import SEEDS
 from tests.fakes import FakeGenerator
 from ui.chat import SEARCHING, ChatActions, message_text
-from ui.highlight import sentence_spans, supporting_spans
+from ui.highlight import supporting_spans
 from ui.render import (
     CLOSEST,
     EMPTY_PANEL,

@@ -20,22 +20,10 @@ the quotation, or the one sharing most of its content words.
 from __future__ import annotations
 
 from rag.answer.citations import content_words
-from rag.evidence import split_sentences
+from rag.evidence import sentence_spans
 from rag.pipeline import Answer
 
 MIN_OVERLAP = 0.5  # share of an answer sentence's content words a passage sentence must hold
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each sentence of ``text``, as :func:`rag.evidence.split_sentences` cuts it."""
-    spans, position = [], 0
-    for sentence in split_sentences(text):
-        start = text.find(sentence, position)
-        if start < 0:  # cannot happen: the sentences are stripped slices of the text
-            continue
-        spans.append((start, start + len(sentence)))
-        position = start + len(sentence)
-    return spans
 
 
 def _squeezed(text: str) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from rag.answer.checking import AnswerSentence
 from rag.dates import french_date
-from rag.evidence import split_sentences
+from rag.evidence import sentence_spans
 from rag.store import Passage
 
 
@@ -31,22 +31,6 @@ class Composition:
     sentences: list[AnswerSentence]
     citations: list[int]
     span: tuple[int, int, int] | None  # (marker, start, end) of the span in that passage's text
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each sentence of ``text``, as :func:`rag.evidence.split_sentences` cuts it.
-
-    >>> sentence_spans("Un bureau à Munich. Il recrutera.")
-    [(0, 19), (20, 33)]
-    """
-    spans, position = [], 0
-    for sentence in split_sentences(text):
-        start = text.find(sentence, position)
-        if start < 0:  # the sentences are stripped slices of the text
-            continue
-        spans.append((start, start + len(sentence)))
-        position = start + len(sentence)
-    return spans
 
 
 def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
