@@ -55,7 +55,7 @@ class Answer:
     short: str = ""  # the short answer (the reader's span, oui/non, a date); "" on the LLM path
     path: str = "llm"  # how it was answered: "reader", "yesno", "metadata" or "llm"
     confidence: float | None = None  # the reader's calibrated confidence, when it read
-    span: tuple[int, int, int] | None = None  # (marker, start, end): the span in passage [marker]'s text
+    spans: tuple[tuple[int, int, int], ...] = ()  # (marker, start, end): each span in passage [marker]'s text
 
     @property
     def cited_passages(self) -> list[Passage]:
@@ -124,7 +124,8 @@ class Pipeline:
     def _run(self, question: str, history: list[str], stream: AnswerStream) -> Iterator[str]:
         started = time.perf_counter()
         search = standalone_question(question, history) if history else question
-        passages = self.retriever.retrieve(search, self.top_k)
+        depth = self.reading.depth(search, self.top_k) if self.reading is not None else self.top_k
+        passages = self.retriever.retrieve(search, depth)
         if not passages:  # an empty corpus holds no answer: nothing to ask the model
             yield REFUSAL
             stream.answer = Answer(
@@ -192,7 +193,7 @@ class Pipeline:
             short=composed.short,
             path=read.path,
             confidence=read.confidence,
-            span=composed.span,
+            spans=composed.spans,
         )
 
     def _draft(self, prompt, evidence: list[Evidence], started: float):

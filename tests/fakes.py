@@ -77,10 +77,11 @@ class FakeGenerator:
 
 
 class FakeReader:
-    """Reads a scripted span: the first passage holding ``span`` (confidence as given), or nothing."""
+    """Reads a scripted span: the first passage holding ``span`` (or the first of several
+    spans, when given a tuple), confidence as given; or nothing."""
 
-    def __init__(self, span: str = "Munich", confidence: float = 0.9) -> None:
-        self.span = span
+    def __init__(self, span: str | tuple[str, ...] = "Munich", confidence: float = 0.9) -> None:
+        self.spans = (span,) if isinstance(span, str) else span
         self.scripted = confidence
         self.questions: list[str] = []
 
@@ -92,8 +93,9 @@ class FakeReader:
         from rag.answer.reader import Reading
 
         self.questions.append(question)
-        for index, text in enumerate(passages):
-            start = text.find(self.span)
-            if self.span and start >= 0:
-                return Reading(index, start, start + len(self.span), self.span, 8.0, 1.0, self.scripted)
+        for span in self.spans:
+            for index, text in enumerate(passages):
+                start = text.find(span)
+                if span and start >= 0:
+                    return Reading(index, start, start + len(span), span, 8.0, 1.0, self.scripted)
         return Reading(0, 0, 0, "", 0.0, 5.0, 0.01) if passages else None

@@ -41,7 +41,7 @@ def test_a_read_answer_is_the_span_then_the_sentence_that_holds_it_quoted(store,
     assert answer.text.startswith(f"Munich. Selon [{number}] : « ") and answer.text.endswith(" »")
     quoted = answer.text.split("« ", 1)[1].rstrip(" »")
     assert "Munich" in quoted and quoted in passage.text  # word for word from the cited passage
-    marker, start, end = answer.span
+    ((marker, start, end),) = answer.spans
     assert marker == number and passage.text[start:end] == "Munich"
     assert pieces == [answer.text] and answer.first_token_s is not None and not answer.refused
     assert pipeline.generator.prompts == []  # no draft was written
@@ -96,3 +96,32 @@ def test_a_summary_goes_to_the_llm_which_writes_and_is_checked(store, fake_embed
     reader = FakeReader("Munich")
     answer = pipeline_with(store, fake_embedder, reader, generator).answer("Résume l'article sur Munich.")
     assert answer.path == "llm" and reader.questions == [] and len(generator.prompts) == 1
+
+
+ACROSS = "Comment OpenAI est-elle présentée dans chacun des deux articles ?"
+
+
+def test_a_question_across_articles_joins_one_span_per_article_each_quoted(store, fake_embedder):
+    reader = FakeReader(("OpenAI", "IA"), confidence=0.9)
+    pipeline = pipeline_with(store, fake_embedder, reader)
+    answer = pipeline.answer(ACROSS)
+    assert answer.path == "across" and not answer.refused
+    assert len(answer.passages) > 3  # retrieved deeper, so that both articles are among them
+    cited = [answer.passages[n - 1] for n in answer.citations]
+    assert len(cited) == 2 and cited[0].doc_id != cited[1].doc_id  # one part per article
+    spans = answer.short.split(" ; ")
+    assert len(spans) == 2 and set(spans) <= {"OpenAI", "IA"}
+    for n, passage, span in zip(answer.citations, cited, spans, strict=True):
+        assert f"{span} [{n}]" in answer.text and f"Selon [{n}] : « " in answer.text
+        quoted = answer.text.split(f"Selon [{n}] : « ", 1)[1].split(" »", 1)[0]
+        assert quoted in passage.text and span in quoted  # word for word from that article
+    assert [(n, passage.text[s:e]) for (n, s, e), passage in zip(answer.spans, cited, strict=True)] == list(
+        zip(answer.citations, spans, strict=True)
+    )  # both spans are highlighted in the sources panel
+    assert all("deux articles" not in q for q in reader.questions)  # each article is asked its part
+
+
+def test_a_question_across_articles_with_no_confident_part_is_refused(store, fake_embedder):
+    pipeline = pipeline_with(store, fake_embedder, FakeReader("OpenAI", confidence=0.2))
+    answer = pipeline.answer(ACROSS)
+    assert answer.refused and answer.path == "across" and answer.text == REFUSAL and answer.confidence == 0.2

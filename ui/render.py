@@ -143,7 +143,7 @@ def answer_sources_html(answer: Answer, turn: int, lookup: DocumentLookup) -> st
     for number, passage in enumerate(answer.passages, start=1):
         document = lookup(passage.doc_id)
         cited = number in answer.citations
-        strong = (answer.span[1], answer.span[2]) if answer.span and answer.span[0] == number else None
+        strong = next(((start, end) for n, start, end in answer.spans if n == number), None)
         classes = "depeche-source" + (" cited" if cited else "") + (" open" if number == first_cited else "")
         meta = " · ".join(
             html.escape(part) for part in (passage.date or "date inconnue", outlet(passage, document), passage.location)

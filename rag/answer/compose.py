@@ -10,6 +10,8 @@ at. The pipeline never writes a word the passage does not hold. Two other compos
 follow the same form:
 
 - a yes/no answer read from the span's sentence: «Oui. Selon [2] : « … »»;
+- an answer across articles, one span per article, each with its quotation: «Cofondateur
+  d'OpenAI [1] ; PDG d'OpenAI [2]. Selon [1] : « … » Selon [2] : « … »»;
 - a publication date from the passage's metadata: «Octobre 2024. L'article « … » [1] est
   daté d'octobre 2024.»
 """
@@ -30,7 +32,7 @@ class Composition:
     short: str  # the short answer: the span, a date, or for a yes/no the word with its sentence
     sentences: list[AnswerSentence]
     citations: list[int]
-    span: tuple[int, int, int] | None  # (marker, start, end) of the span in that passage's text
+    spans: tuple[tuple[int, int, int], ...]  # (marker, start, end) of each span in that passage's text
 
 
 def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
@@ -68,7 +70,7 @@ def compose_span(span: str, passage: Passage, number: int, start: int, end: int)
     s, e = sentence_around(passage.text, start, end)
     sentence = passage.text[s:e].strip()
     quote = AnswerSentence(sentence, (number,), 1.0, None, origin="quote")
-    where = (number, start, end)
+    where = ((number, start, end),)
     if not short or len(short) >= 0.8 * len(sentence):  # the span is the sentence: quote it once
         return Composition(f"{_quoted(sentence)} [{number}]", short or sentence, [quote], [number], where)
     reader = AnswerSentence(short, (number,), 1.0, None, origin="reader")
@@ -87,7 +89,7 @@ def compose_yes_no(yes: bool, passage: Passage, number: int, start: int, end: in
         text,  # the short answer: «Oui» alone does not answer; the sentence says why
         [AnswerSentence(word, (number,), 1.0, None, origin="reader"), quote],
         [number],
-        (number, start, end),
+        ((number, start, end),),
     )
 
 
@@ -104,5 +106,50 @@ def compose_date(passage: Passage, number: int) -> Composition | None:
         short,
         [AnswerSentence(sentence, (number,), 1.0, None, origin="metadata")],
         [number],
-        None,
+        (),
+    )
+
+
+@dataclass(frozen=True)
+class Part:
+    """One article's share of an answer across articles: its span in passage [number]."""
+
+    span: str
+    passage: Passage
+    number: int
+    start: int
+    end: int
+
+
+def compose_across(parts: list[Part]) -> Composition:
+    """«{span 1} [1] ; {span 2} [2]. Selon [1] : « … » Selon [2] : « … »»: what each article
+    says, in the order given, each span with the sentence that holds it quoted.
+
+    >>> from rag.store import Passage
+    >>> a = Passage(1, "paris", "Paris", "2024-10", "", 0, 40, "Sam Altman, cofondateur d'OpenAI, parle.")
+    >>> b = Passage(2, "munich", "Munich", "2025-03-27", "", 0, 35, "Sam Altman, PDG d'OpenAI, confirme.")
+    >>> composed = compose_across([Part("cofondateur d'OpenAI", a, 1, 12, 32), Part("PDG d'OpenAI", b, 2, 12, 24)])
+    >>> composed.text
+    "Cofondateur d'OpenAI [1] ; PDG d'OpenAI [2]. Selon [1] : « Sam Altman, cofondateur d'OpenAI, parle. » Selon [2] : « Sam Altman, PDG d'OpenAI, confirme. »"
+    >>> composed.short, composed.citations, composed.spans
+    ("Cofondateur d'OpenAI ; PDG d'OpenAI", [1, 2], ((1, 12, 32), (2, 12, 24)))
+    """
+    shorts, said, quotes = [], [], []
+    for i, part in enumerate(parts):
+        short = tidy_span(part.span)
+        if i:  # past the first part, the span keeps its own case: «; cofondateur», «; Bruxelles»
+            short = part.span.strip().strip(',;:«»"“”()').strip()[:1] + short[1:]
+        s, e = sentence_around(part.passage.text, part.start, part.end)
+        sentence = part.passage.text[s:e].strip()
+        shorts.append(short)
+        said.append(AnswerSentence(short, (part.number,), 1.0, None, origin="reader"))
+        quotes.append(AnswerSentence(sentence, (part.number,), 1.0, None, origin="quote"))
+    head = " ; ".join(f"{short} [{part.number}]" for short, part in zip(shorts, parts, strict=True))
+    tail = " ".join(f"Selon [{q.citations[0]}] : {_quoted(q.text)}" for q in quotes)
+    return Composition(
+        f"{head}. {tail}",
+        " ; ".join(shorts),
+        said + quotes,
+        [part.number for part in parts],
+        tuple((part.number, part.start, part.end) for part in parts),
     )

@@ -16,6 +16,9 @@ sets), that combines the reader's margin with what the answer check knows
 - whether the question names something no passage mentions (:meth:`AnswerChecker.missing_name`:
   «… un bureau à Madrid ?»).
 
+A question across articles is read article by article, and the answer joins what was read
+in each (:meth:`ReadingAnswerer._across`).
+
 The bot refuses below ``min_confidence`` (default: the threshold in the reader's manifest,
 chosen on PIAF to refuse at most one answerable question in ten). Then «Combien…» needs a
 number in the span and «Quand…» a date (:func:`rag.answer.checking.asked_type`).
@@ -28,10 +31,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer.checking import AnswerChecker, asked_type
-from rag.answer.compose import Composition, compose_date, compose_span, compose_yes_no, sentence_around
+from rag.answer.compose import (
+    Composition,
+    Part,
+    compose_across,
+    compose_date,
+    compose_span,
+    compose_yes_no,
+    sentence_around,
+)
 from rag.answer.generation import Generator
-from rag.answer.reader import Reader
-from rag.answer.routing import route
+from rag.answer.reader import Reader, Reading
+from rag.answer.routing import route, without_scope
 from rag.evidence import Evidence
 from rag.store import Passage
 
@@ -65,9 +76,14 @@ Réponse courte : {span}
 Phrase :"""
 
 
+# A question across articles: passages retrieved per article read, and articles read at most.
+ACROSS_DEPTH = 2
+MAX_ARTICLES = 3
+
+
 @dataclass(frozen=True)
 class ReadAnswer:
-    path: str  # "reader", "yesno" or "metadata"
+    path: str  # "reader", "yesno", "metadata" or "across"
     composition: Composition | None  # None: refused
     confidence: float | None  # the reader's, when it read
 
@@ -88,6 +104,11 @@ class ReadingAnswerer:
         self.min_confidence = min_confidence
         self.phrase = phrase and generator is not None  # the LLM phrases the span in a sentence
 
+    def depth(self, question: str, top_k: int) -> int:
+        """How many passages to retrieve for ``question``: more for a question across articles,
+        so that several articles are among them."""
+        return top_k * ACROSS_DEPTH if route(question) == "across" else top_k
+
     def answer(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> ReadAnswer | None:
         path = route(question)
         if path == "llm" or (path == "yesno" and self.generator is None):
@@ -97,13 +118,10 @@ class ReadingAnswerer:
             if dated is not None:
                 return ReadAnswer("metadata", dated, None)
             path = "reader"
-        reading = self.reader.read(question, [p.text for p in passages], accept=self.min_confidence)
-        if reading is None:
-            return ReadAnswer(path, None, None)
-        confidence = self.reader.confidence(
-            reading, self.checker.coverage(question, evidence), self.checker.missing_name(question, evidence)
-        )
-        if confidence < self.min_confidence:
+        if path == "across":
+            return self._across(question, passages, evidence)
+        reading, confidence = self._read(question, passages, evidence)
+        if reading is None or confidence < self.min_confidence:
             return ReadAnswer(path, None, confidence)
         number, passage = reading.passage + 1, passages[reading.passage]
         if path == "yesno":
@@ -114,13 +132,58 @@ class ReadingAnswerer:
                 compose_yes_no(yes, passage, number, reading.start, reading.end),
                 confidence,
             )
-        wanted = asked_type(question)
-        if wanted and not wanted[1].search(reading.text):
+        if not self._typed(question, reading):
             return ReadAnswer(path, None, confidence)
         composed = compose_span(reading.text, passage, number, reading.start, reading.end)
         if self.phrase:
             composed = self._phrased(question, composed, evidence[reading.passage]) or composed
         return ReadAnswer("reader", composed, confidence)
+
+    def _read(
+        self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence], terms_of: str | None = None
+    ) -> tuple[Reading | None, float | None]:
+        """The reading of ``passages`` and its confidence (None, None without one). The answer
+        check's signals look at ``terms_of`` (default: the question) over ``evidence``."""
+        reading = self.reader.read(question, [p.text for p in passages], accept=self.min_confidence)
+        if reading is None:
+            return None, None
+        asked = terms_of or question
+        confidence = self.reader.confidence(
+            reading, self.checker.coverage(asked, evidence), self.checker.missing_name(asked, evidence)
+        )
+        return reading, confidence
+
+    @staticmethod
+    def _typed(question: str, reading: Reading) -> bool:
+        """Whether the span is of the kind asked: «Combien…» needs a number, «Quand…» a date."""
+        wanted = asked_type(question)
+        return not wanted or bool(wanted[1].search(reading.text))
+
+    def _across(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> ReadAnswer:
+        """Each article's passages read apart (at most ``MAX_ARTICLES``, best-ranked first);
+        the answer joins the spans read with enough confidence, each with its quotation. The
+        answer check's signals look at the question less its «dans les deux articles»,
+        over all the articles' evidence: each article holds its part, not the whole."""
+        asked = without_scope(question)
+        articles: dict[str, list[int]] = {}
+        for index, passage in enumerate(passages):
+            articles.setdefault(passage.doc_id, []).append(index)
+        parts, confidences = [], []
+        for indices in list(articles.values())[:MAX_ARTICLES]:
+            reading, confidence = self._read(asked, [passages[i] for i in indices], evidence, terms_of=asked)
+            if reading is None:
+                continue
+            confidences.append(confidence)
+            if confidence >= self.min_confidence and self._typed(asked, reading):
+                index = indices[reading.passage]
+                parts.append((Part(reading.text, passages[index], index + 1, reading.start, reading.end), confidence))
+        if not parts:
+            return ReadAnswer("across", None, max(confidences, default=None))
+        if len(parts) == 1:
+            (part, confidence), = parts
+            composed = compose_span(part.span, part.passage, part.number, part.start, part.end)
+            return ReadAnswer("across", composed, confidence)
+        return ReadAnswer("across", compose_across([p for p, _ in parts]), min(c for _, c in parts))
 
     def _yes(self, question: str, sentence: str) -> bool:
         """Oui or non, as the LLM chooses from the sentence, by its logits. A small model leans
@@ -160,5 +223,5 @@ class ReadingAnswerer:
             phrased,
             [checked.sentences[0], quote],
             [number],
-            composed.span,
+            composed.spans,
         )
