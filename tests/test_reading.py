@@ -76,6 +76,16 @@ def test_a_yes_no_question_is_answered_by_the_model_choosing_from_the_sentence(s
     assert "Munich" in generator.choices[0] and "«  »" in generator.choices[1] and generator.prompts == []
 
 
+def test_a_yes_no_question_is_refused_on_the_checks_signals_not_the_span_margin(store, fake_embedder):
+    """A yes/no question has no span: a low reader margin does not refuse it; a name no passage
+    mentions does."""
+    pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich", confidence=0.05), FakeGenerator(choice="oui"))
+    answer = pipeline.answer("OpenAI va-t-elle ouvrir un bureau à Munich ?")
+    assert answer.path == "yesno" and answer.text.startswith("Oui. Selon [") and not answer.refused
+    answer = pipeline.answer("OpenAI va-t-elle ouvrir un bureau à Madrid ?")
+    assert answer.path == "yesno" and answer.refused and answer.text == REFUSAL
+
+
 def test_a_model_leaning_to_yes_whatever_it_reads_is_corrected_by_its_prior(store, fake_embedder):
     """0.6 for «oui» after the sentence, but 0.9 with no sentence at all: the sentence moved it to «non»."""
     generator = FakeGenerator(choice={"oui": 0.6, "non": 0.4}, prior={"oui": 0.9, "non": 0.1})

@@ -49,6 +49,34 @@ def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     return first[0], max(last[1], first[1])
 
 
+MAX_ANNOUNCED = 400  # characters of what a sentence ending with «:» announces, quoted with it
+
+
+def with_announced(text: str, start: int, end: int) -> int:
+    r"""The end of the sentence ``text[start:end]``; when it ends with a colon («… les
+    conditions suivantes :»), the end of what it announces: the sentences after it, up to a
+    paragraph break or ``MAX_ANNOUNCED`` characters. A quotation that stops at «:» says nothing.
+
+    >>> text = "Il faut remplir ces conditions :\nêtre majeur ;\nrésider en France.\n\nAutre chose."
+    >>> text[0:with_announced(text, 0, 32)]
+    'Il faut remplir ces conditions :\nêtre majeur ;\nrésider en France.'
+    >>> with_announced("Le bureau ouvre. Il recrute.", 0, 16)
+    16
+    """
+    if not text[start:end].rstrip().endswith(":"):
+        return end
+    stop = text.find("\n\n", end)
+    stop = len(text) if stop < 0 else stop
+    extended = end
+    for s, e in sentence_spans(text):
+        if s < end:
+            continue
+        if e > stop or e - end > MAX_ANNOUNCED:
+            break
+        extended = e
+    return extended
+
+
 def tidy_span(span: str) -> str:
     """The span as a short answer: stripped of surrounding punctuation and quotes, capitalized.
 
@@ -68,7 +96,7 @@ def compose_span(span: str, passage: Passage, number: int, start: int, end: int)
     """«{span}. Selon [n] : « {the sentence holding it} »» (the sentence alone if it is the span)."""
     short = tidy_span(span)
     s, e = sentence_around(passage.text, start, end)
-    sentence = passage.text[s:e].strip()
+    sentence = passage.text[s : with_announced(passage.text, s, e)].strip()
     quote = AnswerSentence(sentence, (number,), 1.0, None, origin="quote")
     where = ((number, start, end),)
     if not short or len(short) >= 0.8 * len(sentence):  # the span is the sentence: quote it once
@@ -140,7 +168,7 @@ def compose_across(parts: list[Part]) -> Composition:
         if i:  # past the first part, the span keeps its own case: «; cofondateur», «; Bruxelles»
             short = part.span.strip().strip(',;:«»"“”()').strip()[:1] + short[1:]
         s, e = sentence_around(part.passage.text, part.start, part.end)
-        sentence = part.passage.text[s:e].strip()
+        sentence = part.passage.text[s : with_announced(part.passage.text, s, e)].strip()
         shorts.append(short)
         said.append(AnswerSentence(short, (part.number,), 1.0, None, origin="reader"))
         quotes.append(AnswerSentence(sentence, (part.number,), 1.0, None, origin="quote"))

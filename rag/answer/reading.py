@@ -19,6 +19,8 @@ sets), that combines the reader's margin with what the answer check knows
 A question across articles is read article by article, and the answer joins what was read
 in each (:meth:`ReadingAnswerer._across`).
 
+A yes/no question is refused on the answer check's signals alone (:meth:`ReadingAnswerer._yes_no`).
+
 The bot refuses below ``min_confidence`` (default: the threshold in the reader's manifest,
 chosen on PIAF to refuse at most one answerable question in ten). Then «Combien…» needs a
 number in the span and «Quand…» a date (:func:`rag.answer.checking.asked_type`).
@@ -120,18 +122,12 @@ class ReadingAnswerer:
             path = "reader"
         if path == "across":
             return self._across(question, passages, evidence)
+        if path == "yesno":
+            return self._yes_no(question, passages, evidence)
         reading, confidence = self._read(question, passages, evidence)
         if reading is None or confidence < self.min_confidence:
             return ReadAnswer(path, None, confidence)
         number, passage = reading.passage + 1, passages[reading.passage]
-        if path == "yesno":
-            start, end = sentence_around(passage.text, reading.start, reading.end)
-            yes = self._yes(question, passage.text[start:end].strip())
-            return ReadAnswer(
-                "yesno",
-                compose_yes_no(yes, passage, number, reading.start, reading.end),
-                confidence,
-            )
         if not self._typed(question, reading):
             return ReadAnswer(path, None, confidence)
         composed = compose_span(reading.text, passage, number, reading.start, reading.end)
@@ -184,6 +180,21 @@ class ReadingAnswerer:
             composed = compose_span(part.span, part.passage, part.number, part.start, part.end)
             return ReadAnswer("across", composed, confidence)
         return ReadAnswer("across", compose_across([p for p, _ in parts]), min(c for _, c in parts))
+
+    def _yes_no(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> ReadAnswer:
+        """Oui or non from the sentence where the reader looks. The reader's confidence is
+        calibrated on questions whose answer is a span, and a yes/no question has none (its
+        margin is low whatever the passages say): the refusal rests on the answer check's
+        signals instead, the question's terms and names in the evidence."""
+        if self.checker.refusal_reason(question, evidence) is not None:
+            return ReadAnswer("yesno", None, None)
+        reading = self.reader.read(question, [p.text for p in passages], accept=self.min_confidence)
+        if reading is None:
+            return ReadAnswer("yesno", None, None)
+        number, passage = reading.passage + 1, passages[reading.passage]
+        start, end = sentence_around(passage.text, reading.start, reading.end)
+        yes = self._yes(question, passage.text[start:end].strip())
+        return ReadAnswer("yesno", compose_yes_no(yes, passage, number, reading.start, reading.end), None)
 
     def _yes(self, question: str, sentence: str) -> bool:
         """Oui or non, as the LLM chooses from the sentence, by its logits. A small model leans
