@@ -242,7 +242,11 @@ def evaluate_command(argv: list[str]) -> int:
     write_run(folder, metrics, results, title=f"Évaluation : {args.dataset.name}", config=config, previous=previous)
 
     if args.json:
-        extra = {"by_kind": breakdown(results, "kind"), "by_path": breakdown(results, "path")}
+        extra = {
+            "by_kind": breakdown(results, "kind"),
+            "by_path": breakdown(results, "path"),
+            "by_kind_path": breakdown(results, "kind / path"),
+        }
         if previous is not None:
             extra["previous"] = {"metrics": previous[0], "by_kind": breakdown(previous[1], "kind")}
         print(json.dumps({**metrics, **extra}, ensure_ascii=False))

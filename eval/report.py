@@ -75,6 +75,7 @@ def markdown_report(
     lines += ["", f"{metrics['count.questions']} questions, {metrics['count.answerable']} answerable.", ""]
     lines += ["## By question kind", "", *breakdown_table(results, "kind"), ""]
     lines += ["## By answer path", "", *breakdown_table(results, "path"), ""]
+    lines += ["## By question kind and answer path", "", *breakdown_table(results, "kind / path"), ""]
     if previous is not None:
         lines += ["## Previous path (LLM), by question kind", "", *breakdown_table(previous[1], "kind"), ""]
     lines += ["## Questions, worst first", ""]
@@ -147,6 +148,7 @@ def write_run(
         "metrics": metrics,
         "by_kind": breakdown(results, "kind"),
         "by_path": breakdown(results, "path"),
+        "by_kind_path": breakdown(results, "kind / path"),
         "config": config,
     }
     if previous is not None:

@@ -49,7 +49,7 @@ class ItemResult:
     quoted: bool = False  # the answer is a quotation of the evidence, the draft having failed the check
     search_question: str = ""
     short: str = ""  # the short answer (read paths): what F1 and EM score; the whole answer otherwise
-    path: str = "llm"  # "reader", "yesno", "metadata" or "llm" (rag.answer.routing)
+    path: str = "llm"  # "reader", "yesno", "metadata", "across" or "llm" (rag.answer.routing)
     confidence: float | None = None  # the reader's calibrated confidence
 
     def as_json(self) -> dict:
@@ -194,10 +194,12 @@ def aggregate(results: Sequence[ItemResult]) -> dict[str, float | None]:
 
 def breakdown(results: Sequence[ItemResult], key: str) -> dict[str, dict[str, float | None]]:
     """Per value of ``key`` (``"kind"``: the gold set's question kind; ``"path"``: how it was
-    answered): questions, F1, recall, and the refusal rate of answerable and unanswerable ones."""
+    answered; ``"kind / path"``: both): questions, F1, recall, and the refusal rate of
+    answerable and unanswerable ones."""
     groups: dict[str, list[ItemResult]] = {}
     for result in results:
-        value = (result.item.kind or "question") if key == "kind" else result.path
+        kind = result.item.kind or "question"
+        value = kind if key == "kind" else result.path if key == "path" else f"{kind} / {result.path}"
         groups.setdefault(value, []).append(result)
     table = {}
     for value, group in sorted(groups.items()):

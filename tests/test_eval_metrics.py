@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -6,7 +7,7 @@ from eval.__main__ import check_floors
 from eval.answer_metrics import best_over, exact_match, normalize_answer, token_f1, token_recall
 from eval.gold import GoldItem, load_gold_jsonl
 from eval.report import compare, markdown_report, write_run
-from eval.run import ItemResult, aggregate
+from eval.run import ItemResult, aggregate, breakdown
 
 
 @pytest.mark.parametrize(
@@ -99,6 +100,22 @@ def test_aggregate_exact_numbers():
         "latency.total_p95_s"
     ).split()
     assert set(required) <= set(m)
+
+
+def test_breakdown_by_kind_by_path_and_by_both():
+    a, b, c, d = _items()
+    results = [
+        dataclasses.replace(_result(a, f1=1.0), path="reader"),
+        dataclasses.replace(_result(b, f1=0.5), path="llm"),
+        dataclasses.replace(_result(c, refused=True), path="reader"),
+        dataclasses.replace(_result(d), path="reader"),
+    ]
+    by_path = breakdown(results, "path")
+    assert by_path["reader"]["questions"] == 3 and by_path["reader"]["f1"] == 1.0 and by_path["llm"]["f1"] == 0.5
+    both = breakdown(results, "kind / path")
+    assert sum(row["questions"] for row in both.values()) == 4
+    assert all(" / " in key and key.split(" / ")[1] in ("reader", "llm") for key in both)
+    assert breakdown(results, "kind").keys() == {key.split(" / ")[0] for key in both}
 
 
 def test_floors():
