@@ -149,6 +149,9 @@ def _substitute(fragment: str, context: str) -> str | None:
     return None
 
 
+CONTEXT_MARK = " (à propos de : "
+
+
 def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
@@ -163,10 +166,21 @@ def _rewrite(question: str, context: str | None) -> str:
         substituted = _substitute(fragment, context)
         if substituted:
             return _cut(substituted, MAX_CHARS)
-    room = MAX_CHARS - len(question) - len(" (à propos de : )")
+    room = MAX_CHARS - len(question) - len(CONTEXT_MARK) - 1
     if room < 20:
         return _cut(question, MAX_CHARS)
-    return f"{question} (à propos de : {_cut(context, room)})"
+    return f"{question}{CONTEXT_MARK}{_cut(context, room)})"
+
+
+def own_question(search: str) -> str:
+    """The question itself, without the context :func:`standalone_question` may append: what
+    the reader reads (it was trained on single questions), while search and the answer check
+    see both.
+
+    >>> own_question("Qui l'a annoncé ? (à propos de : Quand OpenAI ouvrira-t-il un bureau à Munich ?)")
+    "Qui l'a annoncé ?"
+    """
+    return search.split(CONTEXT_MARK, 1)[0]
 
 
 def standalone_question(question: str, history: Sequence[str]) -> str:

@@ -135,3 +135,12 @@ def test_a_question_across_articles_with_no_confident_part_is_refused(store, fak
     pipeline = pipeline_with(store, fake_embedder, FakeReader("OpenAI", confidence=0.2))
     answer = pipeline.answer(ACROSS)
     assert answer.refused and answer.path == "across" and answer.text == REFUSAL and answer.confidence == 0.2
+
+
+def test_a_follow_up_is_read_as_asked_while_search_sees_its_context(store, fake_embedder):
+    reader = FakeReader("Munich", confidence=0.9)
+    answer = pipeline_with(store, fake_embedder, reader).answer(
+        "Qui l'a annoncé ?", history=["Quand OpenAI ouvrira-t-il un bureau à Munich ?"]
+    )
+    assert answer.search_question.startswith("Qui l'a annoncé ? (à propos de : Quand OpenAI")
+    assert reader.questions == ["Qui l'a annoncé ?"]  # the reader was trained on single questions

@@ -46,6 +46,7 @@ from rag.answer.generation import Generator
 from rag.answer.reader import Reader, Reading
 from rag.answer.routing import route, without_scope
 from rag.evidence import Evidence
+from rag.followup import own_question
 from rag.store import Passage
 
 # Two made-up examples (not from any evaluation set): the small model answers in their form.
@@ -109,10 +110,10 @@ class ReadingAnswerer:
     def depth(self, question: str, top_k: int) -> int:
         """How many passages to retrieve for ``question``: more for a question across articles,
         so that several articles are among them."""
-        return top_k * ACROSS_DEPTH if route(question) == "across" else top_k
+        return top_k * ACROSS_DEPTH if route(own_question(question)) == "across" else top_k
 
     def answer(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> ReadAnswer | None:
-        path = route(question)
+        path = route(own_question(question))
         if path == "llm" or (path == "yesno" and self.generator is None):
             return None
         if path == "metadata":
@@ -140,7 +141,7 @@ class ReadingAnswerer:
     ) -> tuple[Reading | None, float | None]:
         """The reading of ``passages`` and its confidence (None, None without one). The answer
         check's signals look at ``terms_of`` (default: the question) over ``evidence``."""
-        reading = self.reader.read(question, [p.text for p in passages], accept=self.min_confidence)
+        reading = self.reader.read(own_question(question), [p.text for p in passages], accept=self.min_confidence)
         if reading is None:
             return None, None
         asked = terms_of or question
@@ -152,7 +153,7 @@ class ReadingAnswerer:
     @staticmethod
     def _typed(question: str, reading: Reading) -> bool:
         """Whether the span is of the kind asked: «Combien…» needs a number, «Quand…» a date."""
-        wanted = asked_type(question)
+        wanted = asked_type(own_question(question))
         return not wanted or bool(wanted[1].search(reading.text))
 
     def _across(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> ReadAnswer:
@@ -188,7 +189,7 @@ class ReadingAnswerer:
         signals instead, the question's terms and names in the evidence."""
         if self.checker.refusal_reason(question, evidence) is not None:
             return ReadAnswer("yesno", None, None)
-        reading = self.reader.read(question, [p.text for p in passages], accept=self.min_confidence)
+        reading = self.reader.read(own_question(question), [p.text for p in passages], accept=self.min_confidence)
         if reading is None:
             return ReadAnswer("yesno", None, None)
         number, passage = reading.passage + 1, passages[reading.passage]
