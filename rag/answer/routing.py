@@ -21,8 +21,10 @@ question's words send them to a path that suits them:
 ...                      "Résume l'article sur Munich.",
 ...                      "De quand date l'article sur Paris ?",
 ...                      "Quels sont les concurrents d'OpenAI cités ?",
-...                      "Comment Sam Altman est-il présenté dans chacun des deux articles ?"]]
-['reader', 'yesno', 'llm', 'metadata', 'llm', 'across']
+...                      "Comment Sam Altman est-il présenté dans chacun des deux articles ?",
+...                      "Cite les villes où OpenAI s'installe.",
+...                      "Quel quotidien est cité à propos du conflit ?"]]
+['reader', 'yesno', 'llm', 'metadata', 'llm', 'across', 'llm', 'reader']
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ _ACROSS = re.compile(
     r"\b(les deux articles|deux articles|en rassemblant|d'un article a l'autre|les articles|chaque article"
     r"|chacun des articles|entre les)\b"
 )
-_LIST = re.compile(r"^\s*(quels|quelles) sont\b|\b(cite[rz]?|enumere[rz]?|liste[rz]?)\b")
+_LIST = re.compile(r"^\s*(quels|quelles) sont\b|^\s*(cite[rz]?|enumere[rz]?|liste[rz]?)\b")  # «Cite…»: an order, at the start
 _PUBLICATION = re.compile(
     r"\b(de quand date|date de publication|quand (l'|cet )?article|publie[es]? quand|quelle est la date de l'article)\b"
 )
