@@ -157,8 +157,10 @@ def compose_across(parts: list[Part]) -> Composition:
     >>> a = Passage(1, "paris", "Paris", "2024-10", "", 0, 40, "Sam Altman, cofondateur d'OpenAI, parle.")
     >>> b = Passage(2, "munich", "Munich", "2025-03-27", "", 0, 35, "Sam Altman, PDG d'OpenAI, confirme.")
     >>> composed = compose_across([Part("cofondateur d'OpenAI", a, 1, 12, 32), Part("PDG d'OpenAI", b, 2, 12, 24)])
-    >>> composed.text
-    "Cofondateur d'OpenAI [1] ; PDG d'OpenAI [2]. Selon [1] : « Sam Altman, cofondateur d'OpenAI, parle. » Selon [2] : « Sam Altman, PDG d'OpenAI, confirme. »"
+    >>> for piece in composed.text.split(" Selon "): print(piece)
+    Cofondateur d'OpenAI [1] ; PDG d'OpenAI [2].
+    [1] : « Sam Altman, cofondateur d'OpenAI, parle. »
+    [2] : « Sam Altman, PDG d'OpenAI, confirme. »
     >>> composed.short, composed.citations, composed.spans
     ("Cofondateur d'OpenAI ; PDG d'OpenAI", [1, 2], ((1, 12, 32), (2, 12, 24)))
     """

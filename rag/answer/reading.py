@@ -177,7 +177,7 @@ class ReadingAnswerer:
         if not parts:
             return ReadAnswer("across", None, max(confidences, default=None))
         if len(parts) == 1:
-            (part, confidence), = parts
+            ((part, confidence),) = parts
             composed = compose_span(part.span, part.passage, part.number, part.start, part.end)
             return ReadAnswer("across", composed, confidence)
         return ReadAnswer("across", compose_across([p for p, _ in parts]), min(c for _, c in parts))

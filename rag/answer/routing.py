@@ -44,7 +44,8 @@ _ACROSS = re.compile(
     r"\b(les deux articles|deux articles|en rassemblant|d'un article a l'autre|les articles|chaque article"
     r"|chacun des articles|entre les)\b"
 )
-_LIST = re.compile(r"^\s*(quels|quelles) sont\b|^\s*(cite[rz]?|enumere[rz]?|liste[rz]?)\b")  # «Cite…»: an order, at the start
+# «Quels sont…», or an order at the start: «Cite…» (not «… est cité»)
+_LIST = re.compile(r"^\s*(quels|quelles) sont\b|^\s*(cite[rz]?|enumere[rz]?|liste[rz]?)\b")
 _PUBLICATION = re.compile(
     r"\b(de quand date|date de publication|quand (l'|cet )?article|publie[es]? quand|quelle est la date de l'article)\b"
 )
