@@ -24,7 +24,7 @@ from rag.documents import Document
 from rag.embedding import Embedder
 from rag.followup import standalone_question
 from rag.pipeline import Pipeline
-from rag.store import SCHEMA_VERSION, IndexStore, Passage, index_exists
+from rag.store import SCHEMA_VERSION, Passage, Store, index_exists
 
 RETRIEVAL_KS = (1, 3, 5)
 
@@ -86,7 +86,7 @@ class SupportJudge:
     overlap at least half of a support text (or contain it, normalized). With no support
     text (a question on metadata), any passage of the document counts."""
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._bodies: dict[str, str] = {}
 

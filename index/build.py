@@ -20,7 +20,7 @@ from rag.config import Settings
 from rag.dedup import signature, signature_to_bytes, text_hash
 from rag.documents import Document, load_documents
 from rag.embedding import Embedder
-from rag.store import IndexInfo, IndexStore
+from rag.store import IndexInfo, Store
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def build_index_from_documents(
 
 
 def store_documents(
-    store: IndexStore,
+    store: Store,
     documents: Sequence[tuple[Document, Fingerprint]],
     embedder: Embedder,
     settings: Settings,

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 
 from rag.dedup import Match, find_near_duplicate, signature_from_bytes
-from rag.store import IndexStore
+from rag.store import Store
 
 
 class DuplicateFinder:
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._hashes: dict[str, str] = {}  # text hash -> doc_id, for this command's documents
         ids, blobs = store.minhashes()

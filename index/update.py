@@ -31,7 +31,7 @@ from rag.config import Settings
 from rag.documents import Document, read_document
 from rag.embedding import Embedder
 from rag.errors import DocumentError, IndexMissingError
-from rag.store import IndexStore, index_exists, stored_documents
+from rag.store import Store, index_exists, stored_documents
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def add_documents(
 
 
 def _plan_additions(
-    store: IndexStore, documents: Sequence[Document], report: UpdateReport, *, keep_near_duplicates: bool
+    store: Store, documents: Sequence[Document], report: UpdateReport, *, keep_near_duplicates: bool
 ) -> list[tuple[Document, Fingerprint]]:
     """Decide, file by file, what to index; stage the removal of replaced documents."""
     known = store.sources()

@@ -18,9 +18,9 @@ from rag.config import RETRIEVAL_MODES
 from rag.embedding import Embedder, tuning_for
 from rag.errors import ConfigError
 from rag.live import LiveIndex
-from rag.store import IndexStore, Passage
+from rag.store import Passage, Store
 
-Index = IndexStore | LiveIndex  # one version, or the current one as the index changes
+Index = Store | LiveIndex  # one version, or the current one as the index changes
 
 RRF_K = 60  # the constant of Cormack et al. (2009); larger flattens the head of each ranking
 # Chosen on SPF-QR with the retrieval benchmark (README, "Retrieval"): convex fusion, with a

@@ -6,7 +6,7 @@ from rag.chunking import chunk_document
 from rag.config import ChunkSettings, Settings
 from rag.documents import load_documents
 from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError
-from rag.store import VECTORS_NAME, IndexInfo, IndexStore
+from rag.store import VECTORS_NAME, IndexInfo, IndexStore, Store
 from rag.versions import current_version
 from tests.conftest import SEEDS
 from tests.fakes import FakeEmbedder
@@ -31,6 +31,7 @@ def test_round_trip(tmp_path, fake_embedder):
     store.close()
 
     reopened = IndexStore.open(tmp_path / "index", embed_model=fake_embedder.name)
+    assert isinstance(reopened, Store)  # the embedded backend has every method of the interface
     assert reopened.counts() == (2, expected_chunks)
     assert reopened.info.chunk_size == 400
     for doc in documents:

@@ -1,4 +1,4 @@
-"""One version of the index on disk: a FAISS vector index beside an SQLite database.
+"""The embedded store: one version of the index on disk, a FAISS vector index beside an SQLite database.
 
 ``<dir>/store.sqlite`` holds documents (metadata, body, duplicate fingerprints), chunks
 (text and character offsets in the body) and the settings that built the index;
@@ -22,7 +22,7 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,11 +33,11 @@ from rag.chunking import Chunk
 from rag.documents import Document, page_at
 from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError
 from rag.keyword import KeywordIndex
+from rag.store.records import SCHEMA_VERSION, DocumentSummary, IndexInfo, Passage, keyword_text
 from rag.versions import current_version
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2: BM25 keyword index; 3: formats, pages, duplicate fingerprints, chunk terms
 DB_NAME = "store.sqlite"
 VECTORS_NAME = "vectors.faiss"
 KEYWORDS_NAME = "bm25"
@@ -72,52 +72,6 @@ CREATE TABLE chunks (
 );
 CREATE INDEX chunks_by_doc ON chunks(doc_id);
 """
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    """What built the index; a different embedding model cannot search it."""
-
-    embed_model: str
-    dimension: int
-    chunk_size: int
-    chunk_overlap: int
-    schema_version: int = SCHEMA_VERSION
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A chunk as retrieved, with what a reader needs to cite it."""
-
-    chunk_id: int
-    doc_id: str
-    title: str
-    date: str | None
-    source: str
-    start: int
-    end: int
-    text: str
-    score: float = 0.0
-    page: int | None = None  # for paged sources (PDF): the page where the passage starts
-
-    @property
-    def location(self) -> str:
-        """Where the passage is in its source, for a citation: «p. 3» or «caractère 1200»."""
-        return f"p. {self.page}" if self.page is not None else f"caractère {self.start}"
-
-
-@dataclass(frozen=True)
-class DocumentSummary:
-    doc_id: str
-    title: str
-    date: str | None
-    source: str
-    chunks: int
-
-
-def keyword_text(title: str, text: str) -> str:
-    """What BM25 indexes for a chunk: like the embedding, its article's title and its text."""
-    return f"{title}\n{text}"
 
 
 def stored_documents(directory: Path) -> list[Document]:
@@ -158,7 +112,8 @@ def copy_index(source: Path, target: Path) -> None:
 
 
 class IndexStore:
-    """Documents, chunks and vectors of one index folder. Thread-safe for the chat's readers."""
+    """Documents, chunks and vectors of one index folder (a :class:`rag.store.Store`).
+    Thread-safe for the chat's readers."""
 
     def __init__(
         self,

@@ -1,0 +1,72 @@
+"""What the rest of Dépêche asks of a store, whatever keeps the data (:class:`Store`).
+
+The index commands write through it (:mod:`index.writing`), retrieval reads through it
+(:mod:`rag.retrieval`), the chat's corpus tab lists through it. A backend is one class with
+these methods; :class:`rag.store.embedded.IndexStore` (SQLite + FAISS + BM25 in a versioned
+folder) is today's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from rag.chunking import Chunk
+from rag.documents import Document
+from rag.store.records import DocumentSummary, IndexInfo, Passage
+
+
+@runtime_checkable
+class Store(Protocol):
+    directory: Path
+    info: IndexInfo
+
+    # -- life --
+    def snapshot(self) -> Store:
+        """A view that does not change while it is read (a published version)."""
+
+    def close(self) -> None: ...
+
+    # -- writing: staged, then published by save() --
+    def add_document(
+        self,
+        document: Document,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        *,
+        text_hash: str = "",
+        minhash: bytes | None = None,
+    ) -> list[int]:
+        """Stage a document with its chunks and their vectors (one row per chunk); the chunk ids."""
+
+    def remove_document(self, doc_id: str) -> int:
+        """Stage the removal of a document, its chunks and vectors; its chunk count."""
+
+    def save(self) -> None:
+        """Make every staged change durable."""
+
+    # -- searching: (chunk id, score), best first --
+    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]: ...
+
+    def vector_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+
+    # -- reading --
+    def passages(self, scored_ids: Sequence[tuple[int, float]]) -> list[Passage]:
+        """The passages of ``(chunk id, score)`` pairs, in the order given."""
+
+    def document(self, doc_id: str) -> Document | None: ...
+
+    def documents(self) -> list[DocumentSummary]: ...
+
+    def sources(self) -> dict[str, tuple[str, str]]:
+        """Every document's source -> (doc_id, sha256 of the source as indexed)."""
+
+    def document_with_text_hash(self, text_hash: str) -> str | None: ...
+
+    def minhashes(self) -> tuple[list[str], list[bytes]]: ...
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks)."""
