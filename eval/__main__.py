@@ -21,6 +21,8 @@
   embedding model, calibrated on PIAF against e5-small's (:mod:`eval.similarity_floor`).
 - ``python -m eval llama-bench [--builds portable native-sans-amx] [--json]``: llama.cpp's
   prompt and generation speed for each way of compiling it (:mod:`eval.llama_bench`).
+- ``python -m eval scale [--sizes 10000 100000 1000000]``: the store from ten thousand to a
+  million passages: disk, RSS, query times, writes, dense recall (:mod:`eval.scale`).
 """
 
 from __future__ import annotations
@@ -299,6 +301,10 @@ def main() -> int:
         from eval.similarity_floor import main as similarity_floor
 
         return similarity_floor(argv[1:])
+    if argv and argv[0] == "scale":
+        from eval.scale import main as scale
+
+        return scale(argv[1:])
     if argv and argv[0] == "llama-bench":
         from eval.llama_bench import main as llama_bench
 
