@@ -6,7 +6,8 @@ A synthetic corpus, grown size by size in one index (10k, then 100k, then 1M pas
 default), and at each size:
 
 - **disk**: the bytes of the published index version;
-- **RSS** of a fresh process that opens the index and answers the queries, as the chat would;
+- **RSS** of a fresh process that opens the index and answers the queries, as the chat would
+  (its peak, models aside: the chat adds its embedder, reader and LLM to it);
 - **query p50/p95** for BM25, dense and hybrid retrieval (:mod:`rag.retrieval`, the product's
   retrievers, passages fetched from the store included; the query's embedding is computed
   once beforehand: it costs the same at every size);
@@ -169,7 +170,7 @@ def exact_top(vectors_of, total: int, queries: np.ndarray, k: int = K, block: in
 
 
 _PROBE = """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 from pathlib import Path
 from rag.store import IndexStore
@@ -198,7 +199,9 @@ for mode in ("bm25", "dense", "hybrid"):
         times[mode].append(time.perf_counter() - started)
 for vector in vectors:
     dense.append([i for i, _ in store.vector_search(vector, k)])
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# The peak of this process's own memory: ru_maxrss would count the parent's, from before exec.
+status = Path("/proc/self/status").read_text()
+rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) * 1024
 print(json.dumps({"times": times, "dense": dense, "rss": rss}))
 """
 
