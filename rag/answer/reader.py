@@ -211,6 +211,7 @@ class Reader:
         if threads:
             torch.set_num_threads(threads)
         transformers_logging.set_verbosity_error()  # "newly initialized qa_outputs": they are loaded just below
+        transformers_logging.disable_progress_bar()  # no «Loading weights» bar in the chat's or the CLI's output
         self.tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
         model = AutoModelForQuestionAnswering.from_pretrained(str(base), local_files_only=True)
         trained = {name: tensor.float() for name, tensor in load_file(str(weights)).items()}
