@@ -100,6 +100,7 @@ def status(settings: Settings) -> int:
     documents, chunks = store.counts()
     info = store.info
     print(f"Dossier de données : {settings.home}")
+    print(f"Magasin : {store.location}")
     print(f"Documents : {documents}")
     print(f"Passages : {chunks}")
     print(f"Modèle d'embedding : {info.embed_model} ({info.dimension} dimensions)")

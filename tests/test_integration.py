@@ -147,6 +147,7 @@ def test_cli_build_status_and_ask(tmp_path):
     status = _cli("-m", "index", "status", home=tmp_path)
     assert status.returncode == 0, status.stderr
     assert "Documents : 2" in status.stdout and "embeddinggemma-300m-int8 (768 dimensions)" in status.stdout
+    assert "Magasin : intégré (SQLite, FAISS, BM25) dans " in status.stdout
 
     asked = _cli("-m", "rag", "ask", QUESTION, home=tmp_path)
     assert asked.returncode == 0, asked.stderr

@@ -196,6 +196,11 @@ class IndexStore:
         with self._lock:
             self._db.close()
 
+    @property
+    def location(self) -> str:
+        """See :attr:`rag.store.Store.location`."""
+        return f"intégré (SQLite, FAISS, BM25) dans {self.directory}"
+
     def snapshot(self) -> IndexStore:
         """This store: a version never changes (see :class:`rag.live.LiveIndex`)."""
         return self

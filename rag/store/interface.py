@@ -24,6 +24,10 @@ class Store(Protocol):
     directory: Path
     info: IndexInfo
 
+    @property
+    def location(self) -> str:
+        """Which backend, and where its data is, without secrets: what ``python -m index status`` shows."""
+
     # -- life --
     def snapshot(self) -> Store:
         """A view that does not change while it is read (a published version)."""
