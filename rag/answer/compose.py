@@ -77,15 +77,23 @@ def with_announced(text: str, start: int, end: int) -> int:
     return extended
 
 
-def tidy_span(span: str) -> str:
-    """The span as a short answer: stripped of surrounding punctuation and quotes, capitalized.
+def quoted_sentence(text: str, start: int, end: int) -> str:
+    """What a quotation of the span ``text[start:end]`` shows: its sentence, and what that
+    sentence announces when it ends with a colon (:func:`with_announced`)."""
+    s, e = sentence_around(text, start, end)
+    return text[s : with_announced(text, s, e)].strip()
 
-    >>> tidy_span(" à Munich, ")
-    'À Munich'
+
+def tidy_span(span: str, *, capitalize: bool = True) -> str:
+    """The span as a short answer: stripped of surrounding punctuation and quotes, capitalized
+    unless told otherwise.
+
+    >>> tidy_span(" à Munich, "), tidy_span(" à Munich, ", capitalize=False)
+    ('À Munich', 'à Munich')
     """
     span = span.strip().strip(',;:«»"“”()').strip()
     span = span.rstrip(".").strip()
-    return span[:1].upper() + span[1:] if span else span
+    return span[:1].upper() + span[1:] if span and capitalize else span
 
 
 def _quoted(sentence: str) -> str:
@@ -95,8 +103,7 @@ def _quoted(sentence: str) -> str:
 def compose_span(span: str, passage: Passage, number: int, start: int, end: int) -> Composition:
     """«{span}. Selon [n] : « {the sentence holding it} »» (the sentence alone if it is the span)."""
     short = tidy_span(span)
-    s, e = sentence_around(passage.text, start, end)
-    sentence = passage.text[s : with_announced(passage.text, s, e)].strip()
+    sentence = quoted_sentence(passage.text, start, end)
     quote = AnswerSentence(sentence, (number,), 1.0, None, origin="quote")
     where = ((number, start, end),)
     if not short or len(short) >= 0.8 * len(sentence):  # the span is the sentence: quote it once
@@ -166,11 +173,8 @@ def compose_across(parts: list[Part]) -> Composition:
     """
     shorts, said, quotes = [], [], []
     for i, part in enumerate(parts):
-        short = tidy_span(part.span)
-        if i:  # past the first part, the span keeps its own case: «; cofondateur», «; Bruxelles»
-            short = part.span.strip().strip(',;:«»"“”()').strip()[:1] + short[1:]
-        s, e = sentence_around(part.passage.text, part.start, part.end)
-        sentence = part.passage.text[s : with_announced(part.passage.text, s, e)].strip()
+        short = tidy_span(part.span, capitalize=not i)  # past the first, «; cofondateur», «; Bruxelles»
+        sentence = quoted_sentence(part.passage.text, part.start, part.end)
         shorts.append(short)
         said.append(AnswerSentence(short, (part.number,), 1.0, None, origin="reader"))
         quotes.append(AnswerSentence(sentence, (part.number,), 1.0, None, origin="quote"))

@@ -5,7 +5,7 @@ returns one of three things:
 
 - a composed answer (:mod:`rag.answer.compose`);
 - a refusal (no composition), with the confidence that decided it;
-- ``None``, when the question is for the LLM (summaries, several articles, lists).
+- ``None``, when the question is for the LLM (summaries, lists).
 
 The refusal decision is one probability, calibrated on held-out PIAF (never on the gold
 sets), that combines the reader's margin with what the answer check knows
@@ -137,16 +137,15 @@ class ReadingAnswerer:
         return ReadAnswer("reader", composed, confidence)
 
     def _read(
-        self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence], terms_of: str | None = None
+        self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]
     ) -> tuple[Reading | None, float | None]:
         """The reading of ``passages`` and its confidence (None, None without one). The answer
-        check's signals look at ``terms_of`` (default: the question) over ``evidence``."""
+        check's signals look at the question over ``evidence``."""
         reading = self.reader.read(own_question(question), [p.text for p in passages], accept=self.min_confidence)
         if reading is None:
             return None, None
-        asked = terms_of or question
         confidence = self.reader.confidence(
-            reading, self.checker.coverage(asked, evidence), self.checker.missing_name(asked, evidence)
+            reading, self.checker.coverage(question, evidence), self.checker.missing_name(question, evidence)
         )
         return reading, confidence
 
@@ -167,7 +166,7 @@ class ReadingAnswerer:
             articles.setdefault(passage.doc_id, []).append(index)
         parts, confidences = [], []
         for indices in list(articles.values())[:MAX_ARTICLES]:
-            reading, confidence = self._read(asked, [passages[i] for i in indices], evidence, terms_of=asked)
+            reading, confidence = self._read(asked, [passages[i] for i in indices], evidence)
             if reading is None:
                 continue
             confidences.append(confidence)

@@ -1,4 +1,5 @@
-"""Which path answers a question: the reader, a yes/no reading, the metadata, or the LLM.
+"""Which path answers a question: the reader, a yes/no reading, the metadata, a reading
+article by article, or the LLM.
 
 The extractive reader (:mod:`rag.answer.reader`) is good at a fact stated in one place: a
 name, a number, a place, a date. Some questions ask for something else, and rules on the
@@ -58,15 +59,16 @@ def _folded(question: str) -> str:
 def route(question: str) -> str:
     """The path for ``question`` (one of :data:`PATHS`); see the module's docstring."""
     text = _folded(question)
+    interrogative = bool(_INTERROGATIVE.search(text.replace("-", " ")))
     if _PUBLICATION.search(text):
         return "metadata"
     if _SUMMARY.search(text):
         return "llm"
     if _ACROSS.search(text):  # a yes/no across articles is for the LLM: no one sentence says it
-        return "across" if _INTERROGATIVE.search(text.replace("-", " ")) else "llm"
+        return "across" if interrogative else "llm"
     if _LIST.search(text):
         return "llm"
-    if text.startswith("est-ce qu") or not _INTERROGATIVE.search(text.replace("-", " ")):
+    if text.startswith("est-ce qu") or not interrogative:
         return "yesno"
     return "reader"
 
