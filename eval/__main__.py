@@ -4,7 +4,7 @@
   through the full pipeline (default: the seeds set, ``eval/gold/seeds.jsonl``); print the
   metrics and write a report to ``eval/runs/<timestamp>/``. ``--quick`` runs a fixed sample
   of the seeds set and fails (exit 1) when a metric crosses its floor in ``eval/floors.json``.
-- ``python -m eval retrieval [--dataset PATH] [--alphas A ...] [--dims D ...] [--json]``: the
+- ``python -m eval retrieval [--dataset PATH] [--alphas A ...] [--dims D ...] [--store S] [--json]``: the
   retrieval benchmark, on a SQuAD file or a gold set over ``seeds/`` (vectors cached in
   ``.cache/eval-vectors/``: a rerun embeds only new texts).
 - ``python -m eval compare RUN_A RUN_B``: the metric deltas between two runs.
@@ -66,6 +66,12 @@ def retrieval(argv: list[str]) -> int:
     parser.add_argument("--no-cache", action="store_true", help="recalculer les vecteurs (sans .cache/eval-vectors)")
     parser.add_argument("--limit", type=int, default=None, help="un échantillon de N questions")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--store",
+        choices=("embedded", "milvus-lite"),
+        default="embedded",
+        help="le magasin où indexer (Milvus Lite : un fichier temporaire)",
+    )
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -103,6 +109,7 @@ def retrieval(argv: list[str]) -> int:
             alphas=args.alphas,
             support_judged=support_judged,
             progress=not args.json,
+            store_backend=args.store,
         )
     if args.json:
         payload = {d: r.as_json() for d, r in runs.items()}
@@ -112,7 +119,7 @@ def retrieval(argv: list[str]) -> int:
         print(
             f"{args.dataset.name} : {len(documents)} documents, {len(items)} questions, "
             f"{result.chunks} passages ({settings.chunks.size}/{settings.chunks.overlap}), "
-            f"modèle {model.name}, {dimension} dimensions"
+            f"modèle {model.name}, {dimension} dimensions, magasin {args.store}"
         )
         print(f"Indexation : {result.index_seconds:.1f} s, {result.chunks_per_second:.1f} passages/s\n")
         print(format_table(result) + "\n")

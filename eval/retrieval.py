@@ -28,7 +28,8 @@ from rag.documents import Document
 from rag.embedding import Embedder
 from rag.followup import standalone_question
 from rag.retrieval import HybridRetriever, Retriever, make_retriever
-from rag.store import IndexStore, Passage
+from rag.store import Passage
+from rag.store.backend import open_index
 
 DEPTH = max(KS)
 
@@ -92,17 +93,20 @@ def run_benchmark(
     alphas: Sequence[float] = (),
     support_judged: bool = False,
     progress: bool = True,
+    store_backend: str = "embedded",
 ) -> BenchmarkResult:
     """Index ``documents`` in a temporary folder with ``settings``' chunking, then score each
     mode (and the convex hybrid at each of ``alphas``). ``support_judged``: judge answers by the
-    items' support passages (gold sets) rather than by answer spans (SQuAD)."""
+    items' support passages (gold sets) rather than by answer spans (SQuAD). ``store_backend``:
+    ``embedded`` or ``milvus-lite`` (a Milvus Lite file in the same temporary folder)."""
     from eval.run import SupportJudge
 
     items = [item for item in items if item.answerable]
     with tempfile.TemporaryDirectory(prefix="depeche-bench-") as home:
-        bench_settings = settings.with_(home=Path(home))
+        lite = str(Path(home) / "milvus.db") if store_backend == "milvus-lite" else ""
+        bench_settings = settings.with_(home=Path(home), milvus_uri=lite)
         report = build_index_from_documents(bench_settings, documents, embedder, progress=progress)
-        store = IndexStore.open(bench_settings.index_dir, embed_model=embedder.name)
+        store = open_index(bench_settings, embed_model=embedder.name)
         judge = SupportJudge(store).supports if support_judged else span_judge
         make_retriever("hybrid", store, embedder).retrieve("échauffement", 1)  # warm-up, not timed
         results = {
@@ -113,6 +117,10 @@ def run_benchmark(
             retriever = HybridRetriever(store, embedder, fusion="convex", alpha=alpha)
             results[f"hybrid α={alpha:g}"] = score_retriever(retriever, items, judge, label=f"α={alpha:g}")
         store.close()
+        if lite:
+            from rag.store.milvus import disconnect
+
+            disconnect(lite)
     return BenchmarkResult(report.chunks, report.seconds, results)
 
 

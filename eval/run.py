@@ -225,7 +225,9 @@ def eval_index(settings: Settings, documents: Sequence[Document], embedder: Embe
     for document in documents:
         key.update(document.doc_id.encode() + b"\0" + document.sha256.encode() + b"\0")
     key.update(json.dumps([embedder.name, settings.chunks.size, settings.chunks.overlap, SCHEMA_VERSION]).encode())
-    eval_settings = settings.with_(home=settings.cache / "eval-index" / key.hexdigest()[:16])
+    # Always the embedded store: the answer eval does not depend on where passages are kept
+    # (`python -m eval retrieval --store` compares the stores).
+    eval_settings = settings.with_(home=settings.cache / "eval-index" / key.hexdigest()[:16], milvus_uri="")
     if not index_exists(eval_settings.index_dir):
         build_index_from_documents(eval_settings, documents, embedder)
     return eval_settings

@@ -18,21 +18,21 @@ from pathlib import Path
 from rag.cli import run
 from rag.config import Settings
 from rag.errors import IndexCorruptedError, ModelMismatchError
-from rag.store import IndexStore, index_exists, stored_documents
+from rag.store.backend import index_present, indexed_documents, open_index
 
 
 def build(settings: Settings, folders: list[Path], if_missing: bool, force: bool) -> int:
     sources = [settings.seeds_dir, *folders]
-    if index_exists(settings.index_dir) or stored_documents(settings.index_dir):
+    if index_present(settings) or indexed_documents(settings):
         if if_missing:
             try:
-                IndexStore.open(settings.index_dir, embed_model=settings.embed_model).close()
+                open_index(settings, embed_model=settings.embed_model).close()
                 print(f"Index présent dans {settings.index_dir}.")
                 return 0
             except (ModelMismatchError, IndexCorruptedError) as error:
                 print(f"{error}\nReconstruction à partir des sources de l'index…")
                 return rebuild(settings)
-        outside = [d.doc_id for d in stored_documents(settings.index_dir) if not _under(Path(d.source), sources)]
+        outside = [d.doc_id for d in indexed_documents(settings) if not _under(Path(d.source), sources)]
         if outside and not force:
             print(
                 f"L'index contient {len(outside)} document(s) ajouté(s) hors de {', '.join(map(str, sources))} "
@@ -87,7 +87,7 @@ def rebuild(settings: Settings) -> int:
 
 
 def list_documents(settings: Settings) -> int:
-    store = IndexStore.open(settings.index_dir)
+    store = open_index(settings)
     for doc in store.documents():
         print(f"{doc.doc_id}\t{doc.title}\t{doc.date or '—'}\t{doc.source}\t{doc.chunks} passages")
     documents, chunks = store.counts()
@@ -96,7 +96,7 @@ def list_documents(settings: Settings) -> int:
 
 
 def status(settings: Settings) -> int:
-    store = IndexStore.open(settings.index_dir)  # any model: status describes what is there
+    store = open_index(settings)  # any model: status describes what is there
     documents, chunks = store.counts()
     info = store.info
     print(f"Dossier de données : {settings.home}")
@@ -105,7 +105,7 @@ def status(settings: Settings) -> int:
     print(f"Passages : {chunks}")
     print(f"Modèle d'embedding : {info.embed_model} ({info.dimension} dimensions)")
     print(f"Découpage : {info.chunk_size} caractères, chevauchement {info.chunk_overlap}")
-    print(f"Version : {store.directory.name}")
+    print(f"Version : {store.version}")
     if info.embed_model != settings.embed_model:
         print(f"Attention : le modèle configuré est {settings.embed_model} ; lancez `python -m index rebuild`.")
     if (info.chunk_size, info.chunk_overlap) != (settings.chunks.size, settings.chunks.overlap):

@@ -31,7 +31,8 @@ from rag.config import Settings
 from rag.documents import Document, read_document
 from rag.embedding import Embedder
 from rag.errors import DocumentError, IndexMissingError
-from rag.store import Store, index_exists, stored_documents
+from rag.store import Store
+from rag.store.backend import index_present, indexed_documents
 
 log = logging.getLogger(__name__)
 
@@ -190,11 +191,11 @@ def rebuild_index(
     (embedding model, chunking). A source that is gone or unreadable is indexed from the text
     the index holds, so a rebuild never loses a document."""
     started = time.perf_counter()
-    if not index_exists(settings.index_dir) and not stored_documents(settings.index_dir):
+    if not index_present(settings) and not indexed_documents(settings):
         raise IndexMissingError(settings.index_dir)
     report = UpdateReport()
     with new_version(settings, fresh=index_info(settings, embedder), on_wait=on_wait) as store:
-        documents = [_reread(old, report) for old in stored_documents(settings.index_dir)]
+        documents = [_reread(old, report) for old in indexed_documents(settings)]
         report.rebuilt = [d.doc_id for d in documents]
         report.chunks = store_documents(
             store,

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from rag.config import Settings
 from rag.errors import IndexMissingError
-from rag.store import IndexInfo, IndexStore, copy_index
+from rag.store import IndexInfo, IndexStore, Store, copy_index
 from rag.versions import collect_garbage, current_version, new_version_dir, publish, write_lock
 
 
@@ -32,6 +32,10 @@ def new_version(
     must exist unless ``if_missing`` gives the settings of an empty one. On any error or
     interruption nothing is published and the new version is deleted.
     """
+    if settings.milvus_uri:
+        with _milvus_version(settings, fresh, if_missing, embed_model, on_wait) as store:
+            yield store
+        return
     root = settings.index_dir
     with write_lock(root, timeout=settings.lock_wait, on_wait=on_wait):
         collect_garbage(root)
@@ -57,3 +61,38 @@ def new_version(
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
             raise
+
+
+@contextmanager
+def _milvus_version(
+    settings: Settings,
+    fresh: IndexInfo | None,
+    if_missing: Callable[[], IndexInfo] | None,
+    embed_model: str | None,
+    on_wait: Callable[[str], None] | None,
+) -> Iterator[Store]:
+    """The same contract on Milvus (:mod:`rag.store.milvus`): a build writes a new generation,
+    published by one upsert; an add or remove stages its changes and saves them in an order
+    that keeps every published document whole. Writers on this machine take turns through
+    the same lock file as the embedded store's."""
+    from rag.store.milvus import MilvusStore
+
+    uri, token = settings.milvus_uri, settings.milvus_token
+    with write_lock(settings.index_dir, timeout=settings.lock_wait, on_wait=on_wait):
+        if fresh is None and not MilvusStore.exists(uri, token):
+            if if_missing is None:
+                raise IndexMissingError(uri)
+            fresh = if_missing()
+        if fresh is not None:
+            store = MilvusStore.create(uri, fresh, token)
+            try:
+                yield store
+                store.save()
+                store.publish()
+            except BaseException:
+                store.discard()
+                raise
+        else:
+            store = MilvusStore.open(uri, token=token, embed_model=embed_model, writable=True)
+            yield store
+            store.save()

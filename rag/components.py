@@ -15,6 +15,7 @@ from rag.live import LiveIndex
 from rag.models import resolve_gguf
 from rag.pipeline import Pipeline
 from rag.retrieval import make_retriever
+from rag.store import Store
 
 
 def load_embedder(settings: Settings, *, show_progress: bool = False) -> Embedder:
@@ -58,9 +59,14 @@ def make_checker(settings: Settings, embedder: Embedder | None) -> AnswerChecker
     )
 
 
-def open_store(settings: Settings) -> LiveIndex:
+def open_store(settings: Settings) -> Store:
     """The index, checked against the configured embedding model (before loading it), and
-    followed as ``python -m index`` commands publish new versions of it."""
+    followed as ``python -m index`` commands publish new versions of it: the embedded store's
+    versions (:class:`LiveIndex`), or Milvus (``DEPECHE_MILVUS_URI``, :mod:`rag.store.milvus`)."""
+    if settings.milvus_uri:
+        from rag.store.milvus import MilvusStore
+
+        return MilvusStore.open(settings.milvus_uri, token=settings.milvus_token, embed_model=settings.embed_model)
     return LiveIndex(settings.index_dir, embed_model=settings.embed_model)
 
 

@@ -21,6 +21,9 @@ Every knob a user may turn lives here, with its environment variable:
   calibrated on held-out PIAF, in the reader's manifest).
 - ``DEPECHE_THREADS``: llama.cpp threads (default: every core).
 - ``DEPECHE_LOCK_WAIT``: seconds an index command waits for another one to finish (default 600).
+- ``DEPECHE_MILVUS_URI``: where the index lives (:mod:`rag.store.backend`): empty (default) for the
+  embedded store in ``DEPECHE_HOME``; a file path for Milvus Lite in process; ``http://host:19530``
+  for a Milvus server (with ``DEPECHE_MILVUS_TOKEN`` if it asks for one).
 """
 
 from __future__ import annotations
@@ -112,6 +115,8 @@ class Settings:
     min_confidence: float | None = None  # None: the reader's calibrated threshold (its manifest)
     min_coverage: float = 0.5
     lock_wait: int = 600  # seconds a writer waits for another (rag.versions.write_lock)
+    milvus_uri: str = ""  # empty: the embedded store (rag.store.backend)
+    milvus_token: str = field(default="", repr=False)
 
     @property
     def index_dir(self) -> Path:
@@ -153,4 +158,6 @@ class Settings:
             min_confidence=_optional_float_env("DEPECHE_MIN_CONFIDENCE"),
             min_coverage=_float_env("DEPECHE_MIN_COVERAGE", cls.min_coverage),
             lock_wait=_int_env("DEPECHE_LOCK_WAIT", cls.lock_wait),
+            milvus_uri=env.get("DEPECHE_MILVUS_URI", "").strip(),
+            milvus_token=env.get("DEPECHE_MILVUS_TOKEN", "").strip(),
         )

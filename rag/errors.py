@@ -42,6 +42,13 @@ class IndexBusyError(DepecheError):
         )
 
 
+class StoreUnavailableError(DepecheError):
+    """The Milvus store could not be reached or refused a request (:mod:`rag.store.milvus`)."""
+
+    def __init__(self, uri: str, setting: str, why: str) -> None:
+        super().__init__(f"Magasin Milvus injoignable à {uri} ({setting}) : {why}.")
+
+
 class ModelMismatchError(DepecheError):
     def __init__(self, built_with: str, current: str) -> None:
         super().__init__(

@@ -6,6 +6,7 @@ import pytest
 
 from rag.config import PROJECT_ROOT, ChunkSettings, Settings
 from tests.fakes import FakeEmbedder
+from tests.milvus_server import LiteServer
 
 SEEDS = PROJECT_ROOT / "seeds"
 MUNICH_SEED = SEEDS / "2025-03-27-openai-munich.txt"
@@ -28,3 +29,31 @@ def settings(isolated_home: Path) -> Settings:
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+# Where a store-level test runs: the embedded store, Milvus Lite in process, and Milvus Lite
+# served over gRPC (the code path of a Milvus server). See on_backend().
+BACKENDS = ("embedded", "milvus-lite", "milvus-server")
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory):
+    server = LiteServer(tmp_path_factory.mktemp("milvus-server")).start()
+    yield server
+    server.stop()
+
+
+def on_backend(backend: str, settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """``settings`` with its index on ``backend`` (one of :data:`BACKENDS`), empty."""
+    if backend == "embedded":
+        return settings
+    from rag.store.milvus import disconnect
+
+    if backend == "milvus-lite":
+        uri = str(settings.home / "milvus.db")
+    else:
+        server = request.getfixturevalue("milvus_server")
+        server.clear()
+        uri = server.uri
+    request.addfinalizer(lambda: disconnect(uri))
+    return settings.with_(milvus_uri=uri)

@@ -27,3 +27,25 @@ def check_index(root: Path) -> set[str]:
         return doc_ids
     finally:
         store.close()
+
+
+def check_store(settings) -> set[str]:
+    """:func:`check_index` on the embedded store; on Milvus, every passage and body part
+    belongs to a document's published version, and each document has the passages it counts."""
+    if not settings.milvus_uri:
+        return check_index(settings.index_dir)
+    from collections import Counter
+
+    from rag.store.backend import open_index
+    from rag.store.milvus import _names
+
+    store = open_index(settings)
+    names = _names(store._generation)
+    documents = {r["doc_id"]: r for r in store._scan(names["documents"], ["doc_id", "sha256", "chunks"])}
+    chunks = store._scan(names["chunks"], ["doc_id", "sha256"])
+    assert all(documents.get(c["doc_id"], {}).get("sha256") == c["sha256"] for c in chunks), "stale passages"
+    bodies = store._scan(names["bodies"], ["doc_id", "sha256"])
+    assert all(documents.get(b["doc_id"], {}).get("sha256") == b["sha256"] for b in bodies), "stale body parts"
+    per_document = Counter(c["doc_id"] for c in chunks)
+    assert {d: int(r["chunks"]) for d, r in documents.items()} == {d: per_document[d] for d in documents}
+    return set(documents)

@@ -8,9 +8,9 @@ from index.build import build_index
 from index.update import add_documents, rebuild_index, remove_documents
 from rag.config import PROJECT_ROOT, ChunkSettings
 from rag.errors import IndexMissingError
-from rag.store import IndexStore
-from tests.conftest import SEEDS
-from tests.consistency import check_index
+from rag.store.backend import open_index
+from tests.conftest import BACKENDS, SEEDS, on_backend
+from tests.consistency import check_store
 
 SEED_IDS = ["2024-10-openai-paris", "2025-03-27-openai-munich"]
 
@@ -28,8 +28,14 @@ def corpus(tmp_path):
     return folder
 
 
+@pytest.fixture(params=BACKENDS)
+def settings(request, settings):
+    """Every test here runs on each store: embedded, Milvus Lite, Milvus Lite over gRPC."""
+    return on_backend(request.param, settings, request)
+
+
 def open_store(settings, embedder):
-    return IndexStore.open(settings.index_dir, embed_model=embedder.name)
+    return open_index(settings, embed_model=embedder.name)
 
 
 def test_add_embeds_only_the_new_document(settings, fake_embedder, corpus):
@@ -164,7 +170,7 @@ def test_rebuild_reads_the_sources_again_and_keeps_those_that_are_gone(settings,
     assert len(rebuilt.from_store) == 1 and "lyon.txt" in rebuilt.from_store[0]
     store = open_store(settings, fake_embedder)
     assert store.info.chunk_size == 200 and store.document("lyon").body.startswith("La métropole")
-    assert check_index(settings.index_dir) == {"lyon", *SEED_IDS}
+    assert check_store(settings) == {"lyon", *SEED_IDS}
 
 
 def test_every_format_goes_in_and_a_pdf_passage_knows_its_page(settings, fake_embedder, tmp_path):

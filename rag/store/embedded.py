@@ -201,6 +201,11 @@ class IndexStore:
         """See :attr:`rag.store.Store.location`."""
         return f"intégré (SQLite, FAISS, BM25) dans {self.directory}"
 
+    @property
+    def version(self) -> str:
+        """See :attr:`rag.store.Store.version`."""
+        return self.directory.name
+
     def snapshot(self) -> IndexStore:
         """This store: a version never changes (see :class:`rag.live.LiveIndex`)."""
         return self

@@ -28,6 +28,10 @@ class Store(Protocol):
     def location(self) -> str:
         """Which backend, and where its data is, without secrets: what ``python -m index status`` shows."""
 
+    @property
+    def version(self) -> str:
+        """Which published state this is (a version folder, a Milvus generation)."""
+
     # -- life --
     def snapshot(self) -> Store:
         """A view that does not change while it is read (a published version)."""

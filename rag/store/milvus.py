@@ -1,0 +1,765 @@
+"""The Milvus store: passages, vectors, BM25 terms and documents in Milvus collections.
+
+Selected by ``DEPECHE_MILVUS_URI`` (:func:`rag.store.backend.open_index`): a file path runs
+Milvus Lite in this process; ``http://host:19530`` (with ``DEPECHE_MILVUS_TOKEN`` if the server
+asks for one) talks to a Milvus server, Standalone or Distributed, or to Milvus Lite served by
+``milvus-lite server``. One client API, so the code path is the same for all three.
+
+Layout, under a prefix (``depeche``), in *generations* like the embedded store's versions:
+
+- ``depeche_meta``: the published generation (key ``current``) and each generation's
+  :class:`IndexInfo`; the writer's journal (key ``pending``) while it saves;
+- ``depeche_g<n>_chunks``: one row per passage: id, document id and version (its sha256),
+  position, offsets, text, the French analyzer's terms (:mod:`rag.keyword`, joined by spaces:
+  Milvus's ``standard`` tokenizer splits them back as they were, so BM25 is the same on Lite
+  and on a server), the dense vector (HNSW, inner product) and the sparse BM25 vector that
+  Milvus's BM25 function makes from the terms (Lucene's formula, k1 1.5, b 0.75, as bm25s);
+- ``depeche_g<n>_documents``: one row per document: metadata and duplicate fingerprints;
+- ``depeche_g<n>_bodies``: each document's text, in parts (a Milvus string holds 64 KB).
+
+Milvus requires a vector field in every collection: the metadata collections carry a
+two-dimensional ``placeholder`` that nothing searches.
+
+Writes are staged and applied by :meth:`MilvusStore.save`: the journal first, then the new
+passages and bodies, then the documents' rows (a document is visible from its row on), then the
+old rows of replaced and removed documents, then a flush (Milvus Lite fsyncs its write-ahead
+log and its manifest at each flush). Readers skip passages whose document row is absent or of
+another version, so a search never sees half a document; a writer killed in the middle leaves
+rows that the next writer removes from the journal (:meth:`MilvusStore._recover`). A build or
+rebuild writes a new generation and publishes it by one upsert of ``current``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+
+from rag.chunking import Chunk
+from rag.documents import Document, page_at
+from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError, StoreUnavailableError
+from rag.keyword import FrenchAnalyzer
+from rag.store.records import SCHEMA_VERSION, DocumentSummary, IndexInfo, Passage, keyword_text
+
+log = logging.getLogger(__name__)
+
+PREFIX = "depeche"
+SETTING = "DEPECHE_MILVUS_URI"
+BODY_PART = 16_000  # characters: at most 64 KB of UTF-8, Milvus's longest string
+TEXT_MAX = 65_535
+PAGE = 4_096  # rows per query page
+HNSW = {"M": 16, "efConstruction": 200}
+BM25 = {"bm25_k1": 1.5, "bm25_b": 0.75}
+_PLACEHOLDER = [0.0, 0.0]
+
+_clients: dict[tuple[str, str], object] = {}
+_clients_lock = threading.Lock()
+_loaded: set[tuple[int, str]] = set()  # (client, collection) loaded in this process
+
+
+def is_remote(uri: str) -> bool:
+    return uri.startswith(("http://", "https://", "tcp://", "grpc://"))
+
+
+def public_uri(uri: str) -> str:
+    """The URI without a password or token, for messages and ``python -m index status``."""
+    if not is_remote(uri):
+        return str(Path(uri).expanduser().resolve())
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def connect(uri: str, token: str = "") -> object:
+    """One client per URI and process: Milvus Lite locks its file against a second opening,
+    and the chat's corpus tab writes through the process that reads."""
+    from pymilvus import MilvusClient
+    from pymilvus.exceptions import MilvusException
+
+    # pymilvus and Milvus Lite log every failure with its traceback; here each becomes one French line.
+    for name in ("pymilvus", "pymilvus.milvus_client", "milvus_lite"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+    target = uri if is_remote(uri) else str(Path(uri).expanduser().resolve())
+    key = (target, token)
+    with _clients_lock:
+        if key in _clients:
+            return _clients[key]
+        if not is_remote(uri):
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            if _held_elsewhere(Path(target)):
+                raise StoreUnavailableError(public_uri(uri), SETTING, _LOCKED)
+        try:
+            client = MilvusClient(uri=target, token=token, timeout=10)
+            client.list_collections()
+        except MilvusException as error:
+            raise StoreUnavailableError(public_uri(uri), SETTING, _reason(error)) from None
+        except Exception as error:  # Milvus Lite's lock, a refused connection, a bad URI
+            raise StoreUnavailableError(public_uri(uri), SETTING, _reason(error)) from None
+        _clients[key] = client
+        return client
+
+
+def disconnect(uri: str, token: str = "") -> None:
+    """Close this process's client for ``uri``; a Lite file is then free for another process."""
+    target = uri if is_remote(uri) else str(Path(uri).expanduser().resolve())
+    with _clients_lock:
+        client = _clients.pop((target, token), None)
+    if client is not None:
+        _loaded.difference_update({key for key in _loaded if key[0] == id(client)})
+        client.close()
+    if not is_remote(uri):
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(target)
+
+
+_LOCKED = (
+    "la base Milvus Lite est ouverte par un autre processus (Milvus Lite n'en admet qu'un) ; "
+    "pour la partager entre le chat et `python -m index`, servez-la avec "
+    "`milvus-lite server --data-dir … --port 19530` et DEPECHE_MILVUS_URI=http://127.0.0.1:19530"
+)
+
+
+def _held_elsewhere(path: Path) -> bool:
+    """Whether another process holds Milvus Lite's lock on this database folder."""
+    lock = path / "LOCK"
+    if not lock.is_file():
+        return False
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def _reason(error: Exception) -> str:
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    return " ".join(text.split())[:300].rstrip(" .")
+
+
+def chunk_key(doc_id: str, sha256: str, position: int) -> int:
+    """A passage's id: stable for a document's version, so a writer needs no counter."""
+    digest = hashlib.blake2b(f"{doc_id}\0{sha256}\0{position}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+def _doc_key(doc_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _in(field: str, values: Sequence) -> str:
+    return f"{field} in [{', '.join(_quote(v) if isinstance(v, str) else str(int(v)) for v in values)}]"
+
+
+class MilvusStore:
+    """Documents, passages and vectors in Milvus collections (a :class:`rag.store.Store`).
+
+    Thread-safe for the chat's readers. Reads see what is published; a writer (``writable``)
+    stages its changes until :meth:`save`.
+    """
+
+    def __init__(self, uri: str, token: str, client, generation: int, info: IndexInfo, *, writable: bool) -> None:
+        self.uri = uri
+        self.directory = Path(public_uri(uri)) if not is_remote(uri) else Path(PREFIX)
+        self.info = info
+        self._token = token
+        self._client = client
+        self._generation = generation
+        self._writable = writable
+        self._lock = threading.RLock()
+        self._analyzer = FrenchAnalyzer()
+        self._added: dict[str, tuple[Document, list[dict], str, bytes | None]] = {}
+        self._removed: dict[str, str] = {}  # doc_id -> sha256 of the version removed
+
+    # -- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def exists(cls, uri: str, token: str = "") -> bool:
+        client = connect(uri, token)
+        return _published(client) is not None
+
+    @classmethod
+    def create(cls, uri: str, info: IndexInfo, token: str = "") -> MilvusStore:
+        """A writer on a new, empty generation; :meth:`publish` makes it the current one."""
+        client = connect(uri, token)
+        _ensure_meta(client)
+        generation = max([*_generations(client), (_published(client) or (0, None))[0]]) + 1
+        _create_generation(client, generation, info)
+        return cls(uri, token, client, generation, info, writable=True)
+
+    @classmethod
+    def open(cls, uri: str, *, token: str = "", embed_model: str | None = None, writable: bool = False) -> MilvusStore:
+        client = connect(uri, token)
+        published = _published(client)
+        if published is None:
+            raise IndexMissingError(public_uri(uri))
+        generation, info = published
+        if info.schema_version != SCHEMA_VERSION:
+            raise IndexCorruptedError(public_uri(uri), f"format {info.schema_version}, attendu {SCHEMA_VERSION}")
+        if embed_model is not None and embed_model != info.embed_model:
+            raise ModelMismatchError(info.embed_model, embed_model)
+        missing = [n for n in _names(generation).values() if not client.has_collection(n)]
+        if missing:
+            raise IndexCorruptedError(public_uri(uri), f"collection(s) absente(s) : {', '.join(missing)}")
+        for name in _names(generation).values():
+            _load(client, name)
+        store = cls(uri, token, client, generation, info, writable=writable)
+        if writable:
+            store._recover()
+            store._collect_garbage()
+        return store
+
+    def close(self) -> None:
+        """Nothing to release: the client is the process's, shared (see :func:`connect`)."""
+
+    @property
+    def location(self) -> str:
+        kind = "Milvus (serveur)" if is_remote(self.uri) else "Milvus Lite"
+        return f"{kind} à {public_uri(self.uri)}, collections {PREFIX}_g{self._generation}_*"
+
+    @property
+    def version(self) -> str:
+        return f"génération {self._generation}"
+
+    def snapshot(self) -> MilvusStore:
+        """This store, on the published generation: a reader follows a build or rebuild that
+        another process publishes (the generation before stays until the next one, so a search
+        under way finishes; passages keep their ids across generations)."""
+        if self._writable:
+            return self
+        published = self._call(_published, self._client)
+        if published is None or published[0] == self._generation:
+            return self
+        generation, info = published
+        if self.info.embed_model != info.embed_model:
+            log.warning("Milvus generation %s not opened: built with %s", generation, info.embed_model)
+            return self
+        with self._lock:
+            for name in _names(generation).values():
+                self._call(_load, self._client, name)
+            log.info("Milvus generation %s opened", generation)
+            self._generation, self.info = generation, info
+        return self
+
+    # -- writing ---------------------------------------------------------------------
+
+    def add_document(
+        self,
+        document: Document,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        *,
+        text_hash: str = "",
+        minhash: bytes | None = None,
+    ) -> list[int]:
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        if document.doc_id in self._added:
+            raise ValueError(f"document {document.doc_id} staged twice")
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        rows = [
+            {
+                "chunk_id": chunk_key(document.doc_id, document.sha256, c.position),
+                "doc_id": document.doc_id,
+                "sha256": document.sha256,
+                "position": c.position,
+                "start": c.start,
+                "end": c.end,
+                "text": c.text[: TEXT_MAX // 4],
+                "terms": " ".join(self._analyzer.terms(keyword_text(document.title, c.text)))[:TEXT_MAX],
+                "vector": vector.tolist(),
+            }
+            for c, vector in zip(chunks, vectors, strict=True)
+        ]
+        with self._lock:
+            self._added[document.doc_id] = (document, rows, text_hash, minhash)
+        return [row["chunk_id"] for row in rows]
+
+    def remove_document(self, doc_id: str) -> int:
+        with self._lock:
+            if doc_id in self._added:
+                return len(self._added.pop(doc_id)[1])
+            row = self._document_row(doc_id, ["sha256", "chunks"])
+            if row is None or doc_id in self._removed:
+                return 0
+            self._removed[doc_id] = row["sha256"]
+            return int(row["chunks"])
+
+    def save(self) -> None:
+        """Apply the staged changes in the order that keeps every published document whole."""
+        with self._lock:
+            if not self._added and not self._removed:
+                self._flush()
+                return
+            names = _names(self._generation)
+            touched = sorted({*self._added, *self._removed})
+            self._call(self._client.upsert, f"{PREFIX}_meta", [_meta_row("pending", json.dumps(touched))])
+            self._call(self._client.flush, f"{PREFIX}_meta")
+            for document, rows, _, _ in self._added.values():
+                for batch in _batches(rows, 512):
+                    self._call(self._client.upsert, names["chunks"], batch)
+                self._call(self._client.upsert, names["bodies"], _body_rows(document))
+            documents = [
+                _document_row(document, len(rows), text_hash, minhash)
+                for document, rows, text_hash, minhash in self._added.values()
+            ]
+            for batch in _batches(documents, 512):
+                self._call(self._client.upsert, names["documents"], batch)
+            gone = [doc_id for doc_id in self._removed if doc_id not in self._added]
+            if gone:
+                self._call(self._client.delete, names["documents"], filter=_in("doc_id", gone))
+            self._delete_stale(touched)
+            self._call(self._client.delete, f"{PREFIX}_meta", filter=_in("key", ["pending"]))
+            self._added.clear()
+            self._removed.clear()
+            self._flush()
+
+    def publish(self) -> None:
+        """Make this (new) generation the one every reader opens, then drop the older ones."""
+        with self._lock:
+            self._call(
+                self._client.upsert,
+                f"{PREFIX}_meta",
+                [_meta_row("current", str(self._generation)), _meta_row(f"info:{self._generation}", _info(self.info))],
+            )
+            self._call(self._client.flush, f"{PREFIX}_meta")
+            self._collect_garbage()
+
+    def discard(self) -> None:
+        """Drop this unpublished generation (a build that failed)."""
+        for name in _names(self._generation).values():
+            _drop(self._client, name)
+
+    def _flush(self) -> None:
+        for name in (*_names(self._generation).values(), f"{PREFIX}_meta"):
+            self._call(self._client.flush, name)
+
+    def _delete_stale(self, doc_ids: Sequence[str]) -> None:
+        """Rows of these documents that are not of their published version (or of no version)."""
+        names = _names(self._generation)
+        current = {
+            row["doc_id"]: row["sha256"]
+            for row in self._query(names["documents"], _in("doc_id", doc_ids), ["doc_id", "sha256"])
+        }
+        for doc_id in doc_ids:
+            sha = current.get(doc_id)
+            condition = f"doc_id == {_quote(doc_id)}" + (f" and sha256 != {_quote(sha)}" if sha else "")
+            for name in (names["chunks"], names["bodies"]):
+                self._call(self._client.delete, name, filter=condition)
+
+    def _recover(self) -> None:
+        """Finish what a writer killed during :meth:`save` left: its journal names the documents."""
+        rows = self._query(f"{PREFIX}_meta", _in("key", ["pending"]), ["value"])
+        if rows:
+            touched = json.loads(rows[0]["value"])
+            log.warning("Milvus: a write was interrupted; cleaning %d document(s)", len(touched))
+            self._delete_stale(touched)
+            self._call(self._client.delete, f"{PREFIX}_meta", filter=_in("key", ["pending"]))
+            self._flush()
+
+    def _collect_garbage(self) -> None:
+        """Drop the generations that are not published (older ones, or a build that died)."""
+        published = _published(self._client)
+        current = published[0] if published else self._generation
+        generations = _generations(self._client)
+        previous = max((g for g in generations if g < current), default=current)
+        keep = {self._generation, current, previous}
+        for generation in generations:
+            if generation not in keep:
+                for name in _names(generation).values():
+                    _drop(self._client, name)
+                self._client.delete(f"{PREFIX}_meta", filter=_in("key", [f"info:{generation}"]))
+
+    # -- searching -------------------------------------------------------------------
+
+    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        terms = " ".join(self._analyzer.terms(query))
+        if not terms:
+            return []
+        hits = self._call(
+            self._client.search,
+            _names(self._generation)["chunks"],
+            data=[terms],
+            anns_field="sparse",
+            limit=k,
+            search_params={"metric_type": "BM25"},
+            output_fields=["chunk_id"],
+        )[0]
+        # BM25 scores are positive; Milvus Lite returns them negated as distances. Milvus keeps
+        # the classic (k1 + 1) factor that Lucene and bm25s dropped: divided out, the scores are
+        # bm25s's, so the hybrid fusion weighs them the same on both stores.
+        scale = 1.0 + BM25["bm25_k1"]
+        scored = [(int(hit["chunk_id"]), abs(float(hit["distance"])) / scale) for hit in hits]
+        return sorted((pair for pair in scored if pair[1] > 0), key=lambda pair: -pair[1])
+
+    def vector_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        vector = np.asarray(query, dtype=np.float32).reshape(-1).tolist()
+        hits = self._call(
+            self._client.search,
+            _names(self._generation)["chunks"],
+            data=[vector],
+            anns_field="vector",
+            limit=k,
+            search_params={"metric_type": "IP", "params": {"ef": max(128, k)}},
+            output_fields=["chunk_id"],
+        )[0]
+        return [(int(hit["chunk_id"]), float(hit["distance"])) for hit in hits]
+
+    # -- reading ---------------------------------------------------------------------
+
+    def passages(self, scored_ids: Sequence[tuple[int, float]]) -> list[Passage]:
+        if not scored_ids:
+            return []
+        names = _names(self._generation)
+        fields = ["chunk_id", "doc_id", "sha256", "start", "end", "text"]
+        chunks = {
+            row["chunk_id"]: row
+            for row in self._call(
+                self._client.get, names["chunks"], ids=[i for i, _ in scored_ids], output_fields=fields
+            )
+        }
+        doc_ids = sorted({row["doc_id"] for row in chunks.values()})
+        documents = (
+            {
+                row["doc_id"]: row
+                for row in self._query(
+                    names["documents"], _in("doc_id", doc_ids), ["doc_id", "sha256", "title", "date", "source", "pages"]
+                )
+            }
+            if doc_ids
+            else {}
+        )
+        passages = []
+        for chunk_id, score in scored_ids:
+            chunk = chunks.get(chunk_id)
+            document = documents.get(chunk["doc_id"]) if chunk else None
+            if document is None or document["sha256"] != chunk["sha256"]:
+                continue  # a document being replaced or removed, or a write that died
+            pages = json.loads(document["pages"]) if document["pages"] else None
+            passages.append(
+                Passage(
+                    chunk_id,
+                    chunk["doc_id"],
+                    document["title"],
+                    document["date"],
+                    document["source"],
+                    chunk["start"],
+                    chunk["end"],
+                    chunk["text"],
+                    score=score,
+                    page=page_at(pages, chunk["start"]) if pages else None,
+                )
+            )
+        return passages
+
+    def document(self, doc_id: str) -> Document | None:
+        if doc_id in self._removed:
+            return None
+        row = self._document_row(doc_id, _DOCUMENT_FIELDS)
+        if row is None:
+            return None
+        parts = self._query(
+            _names(self._generation)["bodies"],
+            f"doc_id == {_quote(doc_id)} and sha256 == {_quote(row['sha256'])}",
+            ["part", "text"],
+        )
+        body = "".join(part["text"] for part in sorted(parts, key=lambda part: part["part"]))
+        return _document(row, body)
+
+    def all_documents(self) -> Iterator[Document]:
+        """Every document with its text (a rebuild, a migration)."""
+        for row in self._scan(_names(self._generation)["documents"], ["doc_id"]):
+            document = self.document(row["doc_id"])
+            if document is not None:
+                yield document
+
+    def documents(self) -> list[DocumentSummary]:
+        rows = self._scan(_names(self._generation)["documents"], ["doc_id", "title", "date", "source", "chunks"])
+        summaries = [DocumentSummary(r["doc_id"], r["title"], r["date"], r["source"], int(r["chunks"])) for r in rows]
+        summaries.sort(key=lambda s: s.doc_id)
+        summaries.sort(key=lambda s: s.date or "", reverse=True)
+        return summaries
+
+    def sources(self) -> dict[str, tuple[str, str]]:
+        rows = self._scan(_names(self._generation)["documents"], ["doc_id", "source", "sha256"])
+        return {r["source"]: (r["doc_id"], r["sha256"]) for r in rows if r["doc_id"] not in self._removed}
+
+    def document_with_text_hash(self, text_hash: str) -> str | None:
+        rows = self._query(_names(self._generation)["documents"], f"text_hash == {_quote(text_hash)}", ["doc_id"])
+        found = [r["doc_id"] for r in rows if r["doc_id"] not in self._removed]
+        return found[0] if found else None
+
+    def minhashes(self) -> tuple[list[str], list[bytes]]:
+        rows = self._scan(_names(self._generation)["documents"], ["doc_id", "minhash"])
+        kept = [r for r in rows if r["minhash"] and r["doc_id"] not in self._removed]
+        return [r["doc_id"] for r in kept], [base64.b64decode(r["minhash"]) for r in kept]
+
+    def counts(self) -> tuple[int, int]:
+        names = _names(self._generation)
+        documents = self._query(names["documents"], "", ["count(*)"])[0]["count(*)"]
+        chunks = self._query(names["chunks"], "", ["count(*)"])[0]["count(*)"]
+        return int(documents), int(chunks)
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _document_row(self, doc_id: str, fields: list[str]) -> dict | None:
+        rows = self._query(_names(self._generation)["documents"], f"doc_id == {_quote(doc_id)}", fields)
+        return rows[0] if rows else None
+
+    def _query(self, collection: str, condition: str, fields: list[str]) -> list[dict]:
+        if "count(*)" in fields:
+            return list(self._call(self._client.query, collection, filter=condition, output_fields=fields))
+        return list(self._call(self._client.query, collection, filter=condition, output_fields=fields, limit=16_384))
+
+    def _scan(self, collection: str, fields: list[str]) -> list[dict]:
+        """Every row, page by page (a server caps one query's window)."""
+        rows: list[dict] = []
+        iterator = self._call(self._client.query_iterator, collection, batch_size=PAGE, filter="", output_fields=fields)
+        try:
+            while batch := self._call(iterator.next):
+                rows.extend(batch)
+        finally:
+            iterator.close()
+        return rows
+
+    def _call(self, method, *args, **kwargs):
+        """A Milvus call; a server that went away becomes one French line for this question."""
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            return method(*args, **kwargs)
+        except MilvusException as error:
+            if "released" not in str(error):
+                raise StoreUnavailableError(public_uri(self.uri), SETTING, _reason(error)) from None
+        # A server that restarted holds its collections released: load them again, once.
+        _loaded.difference_update({key for key in _loaded if key[0] == id(self._client)})
+        try:
+            for name in (f"{PREFIX}_meta", *_names(self._generation).values()):
+                _load(self._client, name)
+            return method(*args, **kwargs)
+        except MilvusException as error:
+            raise StoreUnavailableError(public_uri(self.uri), SETTING, _reason(error)) from None
+
+
+_DOCUMENT_FIELDS = ["doc_id", "title", "date", "source", "sha256", "rubric", "author", "site", "pages", "kind"]
+
+
+def _names(generation: int) -> dict[str, str]:
+    return {part: f"{PREFIX}_g{generation}_{part}" for part in ("chunks", "documents", "bodies")}
+
+
+def _generations(client) -> list[int]:
+    found = set()
+    for name in client.list_collections():
+        head, _, rest = name.partition("_g")
+        number = rest.split("_", 1)[0]
+        if head == PREFIX and number.isdigit():
+            found.add(int(number))
+    return sorted(found)
+
+
+def _info(info: IndexInfo) -> str:
+    return json.dumps(asdict(info))
+
+
+def _meta_row(key: str, value: str) -> dict:
+    return {"key": key, "value": value, "placeholder": _PLACEHOLDER}
+
+
+def _create(client, name: str, schema, index_params) -> None:
+    """A collection, its indexes and loaded. pymilvus would poll each index of an empty
+    collection for half a second (``sync``): there is nothing to wait for."""
+    client.create_collection(name, schema=schema)
+    client.create_index(name, index_params, sync=False)
+    client.load_collection(name)
+    _loaded.add((id(client), name))
+
+
+def _drop(client, name: str) -> None:
+    if client.has_collection(name):
+        client.drop_collection(name)
+    _loaded.discard((id(client), name))
+
+
+def _load(client, name: str) -> None:
+    """Milvus searches only loaded collections; a reopened one starts released."""
+    if (id(client), name) not in _loaded:
+        client.load_collection(name)
+        _loaded.add((id(client), name))
+
+
+def _published(client) -> tuple[int, IndexInfo] | None:
+    """(generation, its settings) of the published index, or None."""
+    if not client.has_collection(f"{PREFIX}_meta"):
+        return None
+    _load(client, f"{PREFIX}_meta")
+    rows = {
+        r["key"]: r["value"]
+        for r in client.query(f"{PREFIX}_meta", filter=_in("key", ["current"]), output_fields=["key", "value"])
+    }
+    if "current" not in rows:
+        return None
+    generation = int(rows["current"])
+    info_rows = client.query(f"{PREFIX}_meta", filter=_in("key", [f"info:{generation}"]), output_fields=["value"])
+    if not info_rows:
+        return None
+    return generation, IndexInfo(**json.loads(info_rows[0]["value"]))
+
+
+def _ensure_meta(client) -> None:
+    from pymilvus import DataType, MilvusClient
+
+    name = f"{PREFIX}_meta"
+    if client.has_collection(name):
+        return
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=256)
+    schema.add_field("value", DataType.VARCHAR, max_length=TEXT_MAX)
+    schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
+    _create(client, name, schema, _placeholder_index(client))
+    _load(client, name)
+
+
+def _placeholder_index(client):
+    params = client.prepare_index_params()
+    params.add_index(field_name="placeholder", index_type="FLAT", metric_type="L2")
+    return params
+
+
+def _create_generation(client, generation: int, info: IndexInfo) -> None:
+    from pymilvus import DataType, Function, FunctionType, MilvusClient
+
+    names = _names(generation)
+    for name in names.values():
+        _drop(client, name)
+
+    chunks = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    chunks.add_field("chunk_id", DataType.INT64, is_primary=True)
+    chunks.add_field("doc_id", DataType.VARCHAR, max_length=1024)
+    chunks.add_field("sha256", DataType.VARCHAR, max_length=64)
+    chunks.add_field("position", DataType.INT64)
+    chunks.add_field("start", DataType.INT64)
+    chunks.add_field("end", DataType.INT64)
+    chunks.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX)
+    chunks.add_field(
+        "terms", DataType.VARCHAR, max_length=TEXT_MAX, enable_analyzer=True, analyzer_params={"tokenizer": "standard"}
+    )
+    chunks.add_field("vector", DataType.FLOAT_VECTOR, dim=info.dimension)
+    chunks.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    chunks.add_function(
+        Function(
+            name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"], output_field_names=["sparse"]
+        )
+    )
+    params = client.prepare_index_params()
+    params.add_index(field_name="vector", index_type="HNSW", metric_type="IP", params=HNSW)
+    params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params=BM25)
+    params.add_index(field_name="doc_id", index_type="INVERTED")
+    _create(client, names["chunks"], chunks, params)
+
+    documents = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    documents.add_field("key", DataType.INT64, is_primary=True)
+    documents.add_field("doc_id", DataType.VARCHAR, max_length=1024)
+    for field in ("title", "source"):
+        documents.add_field(field, DataType.VARCHAR, max_length=TEXT_MAX)
+    for field in ("date", "rubric", "author", "site", "pages", "minhash"):
+        documents.add_field(field, DataType.VARCHAR, max_length=TEXT_MAX, nullable=True)
+    for field in ("sha256", "text_hash", "kind", "added_at"):
+        documents.add_field(field, DataType.VARCHAR, max_length=64)
+    documents.add_field("chunks", DataType.INT64)
+    documents.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
+    params = _placeholder_index(client)
+    params.add_index(field_name="doc_id", index_type="INVERTED")
+    params.add_index(field_name="text_hash", index_type="INVERTED")
+    _create(client, names["documents"], documents, params)
+
+    bodies = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    bodies.add_field("key", DataType.INT64, is_primary=True)
+    bodies.add_field("doc_id", DataType.VARCHAR, max_length=1024)
+    bodies.add_field("sha256", DataType.VARCHAR, max_length=64)
+    bodies.add_field("part", DataType.INT64)
+    bodies.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX)
+    bodies.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
+    params = _placeholder_index(client)
+    params.add_index(field_name="doc_id", index_type="INVERTED")
+    _create(client, names["bodies"], bodies, params)
+
+    for name in names.values():
+        _load(client, name)
+    _ensure_meta(client)
+    client.upsert(f"{PREFIX}_meta", [_meta_row(f"info:{generation}", _info(info))])
+
+
+def _document_row(document: Document, chunks: int, text_hash: str, minhash: bytes | None) -> dict:
+    return {
+        "key": _doc_key(document.doc_id),
+        "doc_id": document.doc_id,
+        "title": document.title,
+        "source": document.source,
+        "date": document.date,
+        "rubric": document.rubric,
+        "author": document.author,
+        "site": document.site,
+        "pages": json.dumps(list(document.pages)) if document.pages else None,
+        "minhash": base64.b64encode(minhash).decode() if minhash else None,
+        "sha256": document.sha256,
+        "text_hash": text_hash,
+        "kind": document.kind,
+        "added_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "chunks": chunks,
+        "placeholder": _PLACEHOLDER,
+    }
+
+
+def _body_rows(document: Document) -> list[dict]:
+    parts = [document.body[i : i + BODY_PART] for i in range(0, len(document.body), BODY_PART)] or [""]
+    return [
+        {
+            "key": chunk_key(document.doc_id, document.sha256, -1 - n),
+            "doc_id": document.doc_id,
+            "sha256": document.sha256,
+            "part": n,
+            "text": text,
+            "placeholder": _PLACEHOLDER,
+        }
+        for n, text in enumerate(parts)
+    ]
+
+
+def _document(row: dict, body: str) -> Document:
+    return Document(
+        row["doc_id"],
+        row["title"],
+        row["date"],
+        row["source"],
+        body,
+        row["sha256"],
+        row["rubric"],
+        row["author"],
+        row["site"],
+        pages=tuple(json.loads(row["pages"])) if row["pages"] else (),
+        kind=row["kind"],
+    )
+
+
+def _batches(rows: list[dict], size: int) -> Iterator[list[dict]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]

@@ -1,0 +1,228 @@
+"""The Milvus store (rag/store/milvus.py) beyond what every store does (tests/test_update.py
+runs on both backends): same rankings as the embedded store, a writer killed mid-save, a
+reader that follows a rebuild, a server that goes away and comes back, and bad URIs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from index.build import build_index
+from index.update import add_documents
+from rag.config import PROJECT_ROOT
+from rag.errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
+from rag.store import Store
+from rag.store.backend import index_present, open_index
+from rag.store.milvus import MilvusStore, disconnect, public_uri
+from tests.conftest import SEEDS, on_backend
+from tests.consistency import check_store
+from tests.milvus_server import LiteServer, free_port
+
+QUESTIONS = [
+    "Où OpenAI ouvre-t-il un bureau en Allemagne ?",
+    "Combien de salariés à Paris ?",
+    "datacenter Munich énergie",
+    "Station F start-up",
+]
+
+
+@pytest.fixture(params=["milvus-lite", "milvus-server"])
+def milvus(request, settings):
+    return on_backend(request.param, settings, request)
+
+
+def located(store, hits):
+    """The scores in order, and the (document, offset, score) of each hit not tied with the last
+    one (chunk ids differ between backends; ties come in any order)."""
+    found = [(p.doc_id, p.start, round(p.score, 3)) for p in store.passages(hits)]
+    last = found[-1][2] if found else None
+    return [score for *_, score in found], sorted(hit for hit in found if hit[2] != last)
+
+
+def test_rankings_are_the_embedded_stores(settings, milvus, fake_embedder):
+    build_index(settings, [SEEDS], fake_embedder, progress=False)
+    build_index(milvus, [SEEDS], fake_embedder, progress=False)
+    embedded, remote = open_index(settings), open_index(milvus)
+    assert isinstance(remote, Store)
+    assert remote.counts() == embedded.counts()
+    assert remote.documents() == embedded.documents()
+    for question in QUESTIONS:
+        # BM25 on the project's French terms: Lucene's formula on both sides, same k1 and b.
+        assert located(remote, remote.keyword_search(question, 5)) == located(
+            embedded, embedded.keyword_search(question, 5)
+        )
+        vector = fake_embedder.embed_query(question)
+        assert located(remote, remote.vector_search(vector, 5)) == located(embedded, embedded.vector_search(vector, 5))
+    for summary in embedded.documents():
+        assert remote.document(summary.doc_id) == embedded.document(summary.doc_id)
+    assert remote.keyword_search("le la les", 5) == []  # only stopwords: nothing to look for
+
+
+def test_status_names_the_backend_without_its_secret(milvus, fake_embedder):
+    build_index(milvus, [SEEDS], fake_embedder, progress=False)
+    store = open_index(milvus)
+    assert store.location.startswith("Milvus") and "depeche_g1_" in store.location
+    assert store.version == "génération 1"
+    assert public_uri("http://root:Milvus-secret@db.example:19530") == "http://db.example:19530"
+    disconnect(milvus.milvus_uri)  # a Lite file admits one process: this one lets go
+    result = subprocess.run(
+        [sys.executable, "-m", "index", "status"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DEPECHE_HOME": str(milvus.home), "DEPECHE_MILVUS_URI": milvus.milvus_uri},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    kind = "Milvus (serveur)" if milvus.milvus_uri.startswith("http") else "Milvus Lite"
+    assert f"Magasin : {kind} à {milvus.milvus_uri}" in result.stdout
+    assert "Documents : 2" in result.stdout and "Version : génération 1" in result.stdout
+
+
+def test_a_writer_killed_mid_save_loses_nothing_published(milvus, fake_embedder, tmp_path, monkeypatch):
+    build_index(milvus, [SEEDS], fake_embedder, progress=False)
+    before = open_index(milvus).counts()
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "lyon.txt").write_text("Tramway à Lyon\n\nLa ligne T10 relie Gerland à Vénissieux.", encoding="utf-8")
+
+    # The passages and body are written, then the process dies before the document's row.
+    real_upsert = MilvusStore.__dict__["_call"]
+
+    def dying(self, method, *args, **kwargs):
+        if getattr(method, "__name__", "") == "upsert" and args and args[0].endswith("_documents"):
+            raise KeyboardInterrupt("kill -9")
+        return real_upsert(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(MilvusStore, "_call", dying)
+    with pytest.raises(KeyboardInterrupt):
+        add_documents(milvus, [folder], fake_embedder, progress=False)
+    monkeypatch.setattr(MilvusStore, "_call", real_upsert)
+
+    reader = open_index(milvus)
+    assert reader.document("lyon") is None
+    assert all(p.doc_id != "lyon" for p in reader.passages(reader.keyword_search("Gerland Vénissieux", 5)))
+    with pytest.raises(AssertionError, match="stale"):
+        check_store(milvus)  # the half-written passages are there, unseen
+
+    report = add_documents(milvus, [folder], fake_embedder, progress=False)  # the next writer recovers
+    assert report.added == ["lyon"]
+    assert check_store(milvus) == {"lyon", "2024-10-openai-paris", "2025-03-27-openai-munich"}
+    assert open_index(milvus).counts() == (before[0] + 1, before[1] + 1)
+
+
+def test_a_reader_follows_a_rebuild_and_keeps_the_generation_before(milvus, fake_embedder, tmp_path):
+    build_index(milvus, [SEEDS], fake_embedder, progress=False)
+    reader = open_index(milvus, embed_model=fake_embedder.name)
+    assert reader.counts()[0] == 2
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "lyon.txt").write_text("Tramway à Lyon\n\nLa ligne T10 relie Gerland à Vénissieux.", encoding="utf-8")
+    build_index(milvus, [SEEDS, extra], fake_embedder, progress=False)
+    assert reader.snapshot().counts()[0] == 3 and reader.version == "génération 2"
+    build_index(milvus, [SEEDS], fake_embedder, progress=False)
+    assert reader.snapshot().version == "génération 3"
+    assert reader.passages(reader.keyword_search("Munich", 3))  # found on the new generation
+    client = reader._client
+    assert sorted(n for n in client.list_collections() if n.endswith("_chunks")) == [
+        "depeche_g2_chunks",
+        "depeche_g3_chunks",
+    ]
+
+
+def test_a_failed_build_publishes_nothing(milvus, fake_embedder):
+    build_index(milvus, [SEEDS], fake_embedder, progress=False)
+
+    def broken(texts):
+        raise RuntimeError("embedding crashed")
+
+    fake_embedder.embed_passages = broken
+    with pytest.raises(RuntimeError):
+        build_index(milvus, [SEEDS], fake_embedder, progress=False)
+    store = open_index(milvus)
+    assert store.version == "génération 1" and store.counts()[0] == 2
+    assert not [n for n in store._client.list_collections() if n.startswith("depeche_g2_")]
+
+
+def test_model_mismatch_and_missing_index(milvus, fake_embedder):
+    assert not index_present(milvus)
+    with pytest.raises(IndexMissingError, match="python -m index build"):
+        open_index(milvus)
+    build_index(milvus, [SEEDS], fake_embedder, progress=False)
+    with pytest.raises(ModelMismatchError, match="python -m index rebuild"):
+        open_index(milvus, embed_model="intfloat/multilingual-e5-small")
+
+
+def test_an_unreachable_uri_is_one_line_naming_it_and_the_setting(settings):
+    uri = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(StoreUnavailableError) as error:
+        open_index(settings.with_(milvus_uri=uri))
+    message = str(error.value)
+    assert uri in message and "DEPECHE_MILVUS_URI" in message and "\n" not in message
+
+    result = subprocess.run(
+        [sys.executable, "-m", "index", "status"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DEPECHE_HOME": str(settings.home), "DEPECHE_MILVUS_URI": uri},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"Erreur : {message}"]
+
+
+def test_a_lite_file_held_by_another_process_says_how_to_share_it(settings, fake_embedder):
+    settings.home.mkdir(parents=True, exist_ok=True)
+    path = settings.home / "held.db"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pymilvus import MilvusClient; c = MilvusClient(sys.argv[1]); print('ready', flush=True); "
+            "sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreUnavailableError, match="milvus-lite server"):
+            build_index(settings.with_(milvus_uri=str(path)), [SEEDS], fake_embedder, progress=False)
+    finally:
+        holder.communicate("")
+        disconnect(str(path))
+
+
+def test_a_server_that_goes_away_fails_each_question_then_recovers(settings, fake_embedder, tmp_path):
+    server = LiteServer(tmp_path / "server").start()
+    try:
+        remote = settings.with_(milvus_uri=server.uri)
+        build_index(remote, [SEEDS], fake_embedder, progress=False)
+        store = open_index(remote, embed_model=fake_embedder.name)
+        assert store.keyword_search("Munich", 3)
+
+        server.stop()
+        for _ in range(2):  # each question gets the line; nothing else breaks
+            with pytest.raises(StoreUnavailableError, match=server.uri):
+                store.snapshot().keyword_search("Munich", 3)
+
+        server.start()  # same port, same data: gRPC reconnects within its backoff (about a second)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                hits = store.snapshot().keyword_search("Munich", 3)
+                break
+            except StoreUnavailableError:
+                assert time.monotonic() < deadline, "the store did not come back with its server"
+                time.sleep(0.5)
+        assert [p.doc_id for p in store.passages(hits)][0] == "2025-03-27-openai-munich"
+    finally:
+        server.stop()
+        disconnect(server.uri)
