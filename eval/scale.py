@@ -1,6 +1,6 @@
 """How the store holds up as the archive grows: ``python -m eval scale``.
 
-``python -m eval scale [--sizes 10000 100000 1000000] [--queries 100] [--json]``
+``python -m eval scale [--sizes 10000 100000 1000000] [--queries 100] [--stores embedded milvus-lite] [--json]``
 
 A synthetic corpus, grown size by size in one index (10k, then 100k, then 1M passages by
 default), and at each size:
@@ -173,10 +173,11 @@ _PROBE = """
 import json, sys, time
 import numpy as np
 from pathlib import Path
-from rag.store import IndexStore
+from rag.config import Settings
+from rag.store.backend import open_index
 from rag.retrieval import make_retriever
 
-root, queries_file, k = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+home, queries_file, k, uri = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[5]
 loaded = np.load(queries_file)
 texts, vectors = json.loads(str(loaded["texts"])), loaded["vectors"]
 
@@ -187,7 +188,7 @@ class Known:
     def embed_passages(self, texts):
         raise RuntimeError("no passage is embedded here")
 
-store = IndexStore.open(root)
+store = open_index(Settings(home=home, milvus_uri=uri))
 times, dense = {}, []
 for mode in ("bm25", "dense", "hybrid"):
     retriever = make_retriever(mode, store, Known(), alpha=0.5)
@@ -206,11 +207,16 @@ print(json.dumps({"times": times, "dense": dense, "rss": rss}))
 """
 
 
-def probe(root: Path, queries_file: Path, embed_model: str) -> dict:
+def probe(settings: Settings, queries_file: Path, embed_model: str) -> dict:
     """Open the index in a fresh process, as the chat does, run every query; its timings, its
-    dense results (chunk ids) and its peak RSS."""
+    dense results (chunk ids) and its peak RSS (Milvus Lite's engine included: it runs in the
+    process that opens its file)."""
+    if settings.milvus_uri:
+        from rag.store.milvus import disconnect
+
+        disconnect(settings.milvus_uri)  # a Lite file admits one process: the probe's turn
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(root), str(queries_file), str(K), embed_model],
+        [sys.executable, "-c", _PROBE, str(settings.home), str(queries_file), str(K), embed_model, settings.milvus_uri],
         check=True,
         capture_output=True,
         text=True,
@@ -223,14 +229,23 @@ def probe(root: Path, queries_file: Path, embed_model: str) -> dict:
 # -- the run ---------------------------------------------------------------------------
 
 
-def run_scale(sizes: Sequence[int], query_count: int, work: Path, *, embedder=None) -> list[SizeFigures]:
-    """Grow one index through ``sizes`` (passages) in ``work`` and measure it at each size."""
+BACKENDS = ("embedded", "milvus-lite")
+
+
+def run_scale(
+    sizes: Sequence[int], query_count: int, work: Path, *, backend: str = "embedded", embedder=None
+) -> list[SizeFigures]:
+    """Grow one index through ``sizes`` (passages) in ``work`` and measure it at each size, on
+    ``backend``: the embedded store, or Milvus Lite on a file (:mod:`rag.store.milvus`)."""
     from index.writing import new_version
     from rag.components import load_embedder
     from rag.store import IndexInfo
     from rag.versions import current_version
 
-    settings = replace(Settings.from_env(), home=work)
+    work = work / backend
+    work.mkdir(parents=True, exist_ok=True)
+    lite = str(work / "milvus.db") if backend == "milvus-lite" else ""
+    settings = replace(Settings.from_env(), home=work, milvus_uri=lite, milvus_token="")
     embedder = embedder or load_embedder(settings)
     pool = sentence_pool()
     print(f"{len(pool)} phrases réelles ; {SAMPLE} passages plongés pour de vrai.", file=sys.stderr)
@@ -262,10 +277,9 @@ def run_scale(sizes: Sequence[int], query_count: int, work: Path, *, embedder=No
         load_seconds = time.perf_counter() - started
         articles += wanted
         passages = len(chunk_ids)
-        version = current_version(settings.index_dir)
-        disk = folder_bytes(version)
+        disk = folder_bytes(Path(lite) if lite else current_version(settings.index_dir))
 
-        measured = probe(settings.index_dir, queries_file, embedder.name)
+        measured = probe(settings, queries_file, embedder.name)
         position = {chunk_id: n for n, chunk_id in enumerate(chunk_ids)}
         exact = exact_top(lambda s, c: vectors_for(s, c, sample), passages, query_vectors)
         found = [{position[i] for i in ids if i in position} for ids in measured["dense"]]
@@ -287,7 +301,7 @@ def run_scale(sizes: Sequence[int], query_count: int, work: Path, *, embedder=No
             for mode, t in measured["times"].items()
         }
         figure = SizeFigures(
-            "embedded",
+            backend,
             passages,
             articles,
             load_seconds,
@@ -363,12 +377,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="passages, par ordre croissant")
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--work", type=Path, default=None, help="dossier de travail (par défaut : temporaire)")
+    parser.add_argument("--stores", nargs="+", choices=BACKENDS, default=list(BACKENDS), help="les magasins mesurés")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="depeche-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        figures = run_scale(args.sizes, args.queries, work)
+        figures = [f for backend in args.stores for f in run_scale(args.sizes, args.queries, work, backend=backend)]
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -7,7 +7,9 @@
 - ``python -m index rebuild``: index every document anew from its recorded source file, e.g.
   after changing the embedding model or the chunk settings;
 - ``python -m index list``: the documents, with their ids, titles, dates, sources and passages;
-- ``python -m index status``: what the index holds and how it was built.
+- ``python -m index status``: what the index holds, where, and how it was built;
+- ``python -m index migrate --to URI``: copy the index into another store (``embedded``, a Milvus
+  Lite file, ``http://host:19530``) without embedding anything again.
 """
 
 from __future__ import annotations
@@ -116,6 +118,47 @@ def status(settings: Settings) -> int:
     return 0
 
 
+def migrate(settings: Settings, target: str, token: str | None, force: bool) -> int:
+    """Copy every document, passage and vector of the configured store into ``target``."""
+    import time
+
+    from tqdm import tqdm
+
+    from index.writing import new_version
+    from rag.store.milvus import public_uri
+
+    destination = settings.with_(
+        milvus_uri="" if target == "embedded" else target,
+        milvus_token=settings.milvus_token if token is None else token,
+    )
+    where = "le magasin intégré" if target == "embedded" else public_uri(target)
+    if destination.milvus_uri == settings.milvus_uri:
+        print(f"L'index est déjà dans {where} : rien à copier.")
+        return 1
+    source = open_index(settings)
+    if index_present(destination) and not force:
+        print(f"{where} contient déjà un index : `--force` le remplace (la version d'avant est gardée).")
+        return 1
+    started = time.perf_counter()
+    documents, chunks = source.counts()
+    with new_version(destination, fresh=source.info) as store:
+        for stored in tqdm(source.export(), total=documents, unit="doc", desc="Copie", disable=None):
+            store.add_document(
+                stored.document, stored.chunks, stored.vectors, text_hash=stored.text_hash, minhash=stored.minhash
+            )
+    copied = open_index(destination).counts()
+    if copied != (documents, chunks):
+        print(f"Copie incomplète : {copied[0]} documents et {copied[1]} passages sur {documents} et {chunks}.")
+        return 1
+    print(
+        f"{documents} documents, {chunks} passages copiés de {source.location} vers {where} "
+        f"en {time.perf_counter() - started:.1f} s, sans recalculer de vecteur."
+    )
+    setting = "DEPECHE_MILVUS_URI= (vide)" if target == "embedded" else f"DEPECHE_MILVUS_URI={public_uri(target)}"
+    print(f"Pour s'en servir : {setting}.")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m index", description="Construire l'index.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +187,12 @@ def main() -> int:
     commands.add_parser("rebuild", help="tout réindexer depuis les fichiers sources (nouveau modèle, découpage)")
     commands.add_parser("list", help="lister les documents")
     commands.add_parser("status", help="décrire l'index")
+    migrate_parser = commands.add_parser("migrate", help="copier l'index dans un autre magasin (Milvus)")
+    migrate_parser.add_argument(
+        "--to", required=True, help="embedded, un fichier Milvus Lite ou http://hôte:19530 (un serveur Milvus)"
+    )
+    migrate_parser.add_argument("--token", default=None, help="jeton du serveur cible (défaut : DEPECHE_MILVUS_TOKEN)")
+    migrate_parser.add_argument("--force", action="store_true", help="remplacer un index déjà présent dans la cible")
     args = parser.parse_args()
     settings = Settings.from_env()
     if args.command == "build":
@@ -156,6 +205,8 @@ def main() -> int:
         return remove(settings, args.doc_ids)
     if args.command == "list":
         return list_documents(settings)
+    if args.command == "migrate":
+        return migrate(settings, args.to, args.token, args.force)
     return status(settings)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from eval.scale import (
     PASSAGES_PER_ARTICLE,
@@ -43,14 +44,17 @@ def test_noisy_vectors_stay_near_their_source_and_exact_search_finds_the_true_to
     assert top == [set(row.tolist()) for row in brute]
 
 
-def test_a_tiny_scale_run_measures_every_figure_through_the_product_paths(tmp_path, fake_embedder, monkeypatch):
+@pytest.mark.parametrize("backend", ["embedded", "milvus-lite"])
+def test_a_tiny_scale_run_measures_every_figure_through_the_product_paths(
+    backend, tmp_path, fake_embedder, monkeypatch
+):
     monkeypatch.setattr("eval.scale.SAMPLE", 40)
-    figures = run_scale([60, 120], 5, tmp_path, embedder=fake_embedder)
+    figures = run_scale([60, 120], 5, tmp_path, backend=backend, embedder=fake_embedder)
     assert [f.passages for f in figures] == [60, 120]
     for f in figures:
         assert f.disk_bytes > 0 and f.rss_bytes > 10_000_000
         assert set(f.query_ms) == {"bm25", "dense", "hybrid"} and all(v["p50"] > 0 for v in f.query_ms.values())
         assert f.add_one_s > 0 and f.remove_one_s > 0
-        assert f.recall_at_10 == 1.0  # a flat index is exact
+        assert f.recall_at_10 == 1.0  # flat FAISS is exact; HNSW over 120 passages finds them all
     assert figures[1].disk_bytes > figures[0].disk_bytes
-    assert "| embedded | 120 |" in markdown(figures)
+    assert f"| {backend} | 120 |" in markdown(figures)

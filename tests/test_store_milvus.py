@@ -226,3 +226,32 @@ def test_a_server_that_goes_away_fails_each_question_then_recovers(settings, fak
     finally:
         server.stop()
         disconnect(server.uri)
+
+
+def test_migrate_copies_without_embedding_and_back(settings, milvus, fake_embedder, tmp_path, capsys):
+    from index.__main__ import migrate
+
+    build_index(settings, [SEEDS], fake_embedder, progress=False)
+    assert migrate(settings, milvus.milvus_uri, None, force=False) == 0
+    out = capsys.readouterr().out
+    assert "2 documents" in out and f"DEPECHE_MILVUS_URI={milvus.milvus_uri}" in out
+    embedded, remote = open_index(settings), open_index(milvus)
+    question = "Où OpenAI ouvre-t-il un bureau en Allemagne ?"
+    vector = fake_embedder.embed_query(question)
+    assert located(remote, remote.vector_search(vector, 5)) == located(embedded, embedded.vector_search(vector, 5))
+    assert located(remote, remote.keyword_search(question, 5)) == located(
+        embedded, embedded.keyword_search(question, 5)
+    )
+    assert remote.minhashes() == embedded.minhashes()
+
+    assert migrate(settings, milvus.milvus_uri, None, force=False) == 1  # the target holds an index
+    assert "--force" in capsys.readouterr().out
+
+    back = milvus.with_(home=tmp_path / "back")
+    assert migrate(settings, "embedded", None, force=True) == 1  # the same store: nothing to do
+    assert migrate(back, "embedded", None, force=False) == 0
+    returned = open_index(back.with_(milvus_uri=""))
+    assert returned.documents() == embedded.documents()
+    for summary in embedded.documents():
+        assert returned.document(summary.doc_id) == embedded.document(summary.doc_id)
+    assert located(returned, returned.vector_search(vector, 5)) == located(embedded, embedded.vector_search(vector, 5))

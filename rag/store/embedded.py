@@ -21,7 +21,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import quote
@@ -33,7 +33,7 @@ from rag.chunking import Chunk
 from rag.documents import Document, page_at
 from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError
 from rag.keyword import KeywordIndex
-from rag.store.records import SCHEMA_VERSION, DocumentSummary, IndexInfo, Passage, keyword_text
+from rag.store.records import SCHEMA_VERSION, DocumentSummary, IndexInfo, Passage, StoredDocument, keyword_text
 from rag.versions import current_version
 
 log = logging.getLogger(__name__)
@@ -377,6 +377,25 @@ class IndexStore:
                 "LEFT JOIN chunks c USING (doc_id) GROUP BY d.doc_id ORDER BY d.date DESC, d.doc_id"
             ).fetchall()
         return [DocumentSummary(*row) for row in rows]
+
+    def export(self) -> Iterator[StoredDocument]:
+        """See :meth:`rag.store.Store.export`: vectors come back from FAISS by chunk id."""
+        with self._lock:
+            rows = self._db.execute("SELECT doc_id, text_hash, minhash FROM documents ORDER BY doc_id").fetchall()
+        for doc_id, text_hash, minhash in rows:
+            document = self.document(doc_id)
+            with self._lock:
+                chunk_rows = self._db.execute(
+                    "SELECT chunk_id, position, start, end, text FROM chunks WHERE doc_id = ? ORDER BY position",
+                    (doc_id,),
+                ).fetchall()
+                vectors = (
+                    np.stack([self._vectors.reconstruct(int(row[0])) for row in chunk_rows])
+                    if chunk_rows
+                    else (np.zeros((0, self.info.dimension), np.float32))
+                )
+            chunks = tuple(Chunk(doc_id, *row[1:]) for row in chunk_rows)
+            yield StoredDocument(document, chunks, vectors, text_hash, minhash)
 
     def counts(self) -> tuple[int, int]:
         """(documents, chunks)."""

@@ -8,7 +8,7 @@ folder) is today's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from rag.chunking import Chunk
 from rag.documents import Document
-from rag.store.records import DocumentSummary, IndexInfo, Passage
+from rag.store.records import DocumentSummary, IndexInfo, Passage, StoredDocument
 
 
 @runtime_checkable
@@ -78,3 +78,6 @@ class Store(Protocol):
 
     def counts(self) -> tuple[int, int]:
         """(documents, chunks)."""
+
+    def export(self) -> Iterator[StoredDocument]:
+        """Every document with its chunks, vectors and fingerprints, one at a time."""

@@ -26,7 +26,9 @@ old rows of replaced and removed documents, then a flush (Milvus Lite fsyncs its
 log and its manifest at each flush). Readers skip passages whose document row is absent or of
 another version, so a search never sees half a document; a writer killed in the middle leaves
 rows that the next writer removes from the journal (:meth:`MilvusStore._recover`). A build or
-rebuild writes a new generation and publishes it by one upsert of ``current``.
+rebuild writes a new generation and publishes it by one upsert of ``current``. A writer holds
+at most ``STAGE_LIMIT`` passages in memory: a larger ``add`` on Milvus becomes visible in steps
+(each document whole), where the embedded store publishes the whole command at once.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from rag.chunking import Chunk
 from rag.documents import Document, page_at
 from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError, StoreUnavailableError
 from rag.keyword import FrenchAnalyzer
-from rag.store.records import SCHEMA_VERSION, DocumentSummary, IndexInfo, Passage, keyword_text
+from rag.store.records import SCHEMA_VERSION, DocumentSummary, IndexInfo, Passage, StoredDocument, keyword_text
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ SETTING = "DEPECHE_MILVUS_URI"
 BODY_PART = 16_000  # characters: at most 64 KB of UTF-8, Milvus's longest string
 TEXT_MAX = 65_535
 PAGE = 4_096  # rows per query page
+STAGE_LIMIT = 20_000  # passages a writer holds in memory before it writes them
 HNSW = {"M": 16, "efConstruction": 200}
 BM25 = {"bm25_k1": 1.5, "bm25_b": 0.75}
 _PLACEHOLDER = [0.0, 0.0]
@@ -187,6 +190,7 @@ class MilvusStore:
         self._lock = threading.RLock()
         self._analyzer = FrenchAnalyzer()
         self._added: dict[str, tuple[Document, list[dict], str, bytes | None]] = {}
+        self._staged = 0  # passages staged
         self._removed: dict[str, str] = {}  # doc_id -> sha256 of the version removed
 
     # -- opening ---------------------------------------------------------------------
@@ -285,12 +289,15 @@ class MilvusStore:
                 "end": c.end,
                 "text": c.text[: TEXT_MAX // 4],
                 "terms": " ".join(self._analyzer.terms(keyword_text(document.title, c.text)))[:TEXT_MAX],
-                "vector": vector.tolist(),
+                "vector": vector,
             }
             for c, vector in zip(chunks, vectors, strict=True)
         ]
         with self._lock:
             self._added[document.doc_id] = (document, rows, text_hash, minhash)
+            self._staged += len(rows)
+            if self._staged >= STAGE_LIMIT:
+                self.save()  # memory stays bounded; each document is still whole (see save)
         return [row["chunk_id"] for row in rows]
 
     def remove_document(self, doc_id: str) -> int:
@@ -315,6 +322,7 @@ class MilvusStore:
             self._call(self._client.flush, f"{PREFIX}_meta")
             for document, rows, _, _ in self._added.values():
                 for batch in _batches(rows, 512):
+                    batch = [{**row, "vector": row["vector"].tolist()} for row in batch]
                     self._call(self._client.upsert, names["chunks"], batch)
                 self._call(self._client.upsert, names["bodies"], _body_rows(document))
             documents = [
@@ -330,6 +338,7 @@ class MilvusStore:
             self._call(self._client.delete, f"{PREFIX}_meta", filter=_in("key", ["pending"]))
             self._added.clear()
             self._removed.clear()
+            self._staged = 0
             self._flush()
 
     def publish(self) -> None:
@@ -490,6 +499,29 @@ class MilvusStore:
             document = self.document(row["doc_id"])
             if document is not None:
                 yield document
+
+    def export(self) -> Iterator[StoredDocument]:
+        """See :meth:`rag.store.Store.export`."""
+        names = _names(self._generation)
+        for row in self._scan(names["documents"], ["doc_id", "text_hash", "minhash"]):
+            document = self.document(row["doc_id"])
+            if document is None:
+                continue
+            chunks = self._query(
+                names["chunks"],
+                f"doc_id == {_quote(document.doc_id)} and sha256 == {_quote(document.sha256)}",
+                ["position", "start", "end", "text", "vector"],
+            )
+            chunks.sort(key=lambda chunk: chunk["position"])
+            vectors = np.asarray([c["vector"] for c in chunks], dtype=np.float32)
+            vectors = vectors.reshape(len(chunks), self.info.dimension)
+            yield StoredDocument(
+                document,
+                tuple(Chunk(document.doc_id, c["position"], c["start"], c["end"], c["text"]) for c in chunks),
+                vectors,
+                row["text_hash"],
+                base64.b64decode(row["minhash"]) if row["minhash"] else None,
+            )
 
     def documents(self) -> list[DocumentSummary]:
         rows = self._scan(_names(self._generation)["documents"], ["doc_id", "title", "date", "source", "chunks"])

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from rag.chunking import Chunk
+from rag.documents import Document
+
 SCHEMA_VERSION = 3  # 2: BM25 keyword index; 3: formats, pages, duplicate fingerprints, chunk terms
 
 
@@ -46,6 +51,18 @@ class DocumentSummary:
     date: str | None
     source: str
     chunks: int
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document as a store holds it, everything another store needs to hold it too without
+    embedding it again (``python -m index migrate``)."""
+
+    document: Document
+    chunks: tuple[Chunk, ...]
+    vectors: np.ndarray  # one row per chunk, normalized
+    text_hash: str
+    minhash: bytes | None
 
 
 def keyword_text(title: str, text: str) -> str:
