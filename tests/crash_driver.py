@@ -3,10 +3,12 @@
 ``python -m tests.crash_driver HOME add PATH...`` / ``remove DOC_ID...`` / ``rebuild``: the
 command of :mod:`index.update` on the index in HOME, with the fake embedder. It prints
 ``ready`` once its imports are done, so the killer's random delay falls in the command itself.
+With ``DEPECHE_MILVUS_URI`` set, the index is in that Milvus store.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from tests.fakes import FakeEmbedder
 
 def main(argv: list[str]) -> int:
     home, command, *arguments = argv
-    settings = Settings(home=Path(home), lock_wait=60)
+    settings = Settings(home=Path(home), lock_wait=60, milvus_uri=os.environ.get("DEPECHE_MILVUS_URI", ""))
     print("ready", flush=True)
     if command == "add":
         add_documents(settings, [Path(a) for a in arguments], FakeEmbedder(), progress=False, on_wait=None)

@@ -18,11 +18,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from index.update import add_documents
 from rag.config import PROJECT_ROOT, Settings
 from rag.versions import POINTER, current_version
 from tests.conftest import SEEDS
-from tests.consistency import check_index
+from tests.consistency import check_index, check_store
 from tests.fakes import FakeEmbedder
 
 KILLS = int(os.environ.get("DEPECHE_CRASH_KILLS", "50"))
@@ -39,10 +41,11 @@ def write_corpus(folder: Path, count: int) -> None:
         (folder / f"page-{n:03d}.txt").write_text(f"{page['title']}\n\n{text}", encoding="utf-8")
 
 
-def start(home: Path, *arguments: str) -> tuple[subprocess.Popen, float]:
+def start(home: Path, *arguments: str, uri: str = "") -> tuple[subprocess.Popen, float]:
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.crash_driver", str(home), *arguments],
         cwd=PROJECT_ROOT,
+        env={**os.environ, "DEPECHE_MILVUS_URI": uri},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -51,8 +54,8 @@ def start(home: Path, *arguments: str) -> tuple[subprocess.Popen, float]:
     return process, time.perf_counter()
 
 
-def run_to_end(home: Path, *arguments: str) -> float:
-    process, started = start(home, *arguments)
+def run_to_end(home: Path, *arguments: str, uri: str = "") -> float:
+    process, started = start(home, *arguments, uri=uri)
     _, errors = process.communicate(timeout=120)
     assert process.returncode == 0, errors
     return time.perf_counter() - started
@@ -99,5 +102,74 @@ def test_kill_9_at_random_points_leaves_the_index_before_or_after(tmp_path, caps
     assert len(leftovers) <= 2, leftovers  # the current version and the one before it
     with capsys.disabled():
         print(f"\n{KILLS} kill -9 survived; durations {json.dumps({k: round(v, 2) for k, v in durations.items()})}")
+        for outcome, count in sorted(outcomes.items()):
+            print(f"  {count:4d}  {outcome}")
+
+
+def visible(settings: Settings) -> dict[str, str]:
+    """What a reader of the Milvus store sees: each document's id and version, every one whole
+    (all its passages searchable, its text readable); then this process lets go of the store."""
+    from rag.store.backend import open_index
+    from rag.store.milvus import _names, disconnect
+
+    try:
+        store = open_index(settings)
+        names = _names(store._generation)
+        rows = store._scan(names["documents"], ["doc_id", "sha256", "chunks"])
+        chunks = Counter((c["doc_id"], c["sha256"]) for c in store._scan(names["chunks"], ["doc_id", "sha256"]))
+        for row in rows:
+            assert chunks[(row["doc_id"], row["sha256"])] == row["chunks"], f"{row['doc_id']} not whole"
+            assert store.document(row["doc_id"]).sha256 == row["sha256"]
+        return {row["doc_id"]: row["sha256"] for row in rows}
+    finally:
+        disconnect(settings.milvus_uri)
+
+
+@pytest.mark.parametrize("backend", ["milvus-lite", "milvus-server"])
+def test_kill_9_on_milvus_loses_no_published_document(backend, tmp_path, request, capsys):
+    """On Milvus an add publishes document by document (rag/store/milvus.py): a kill leaves each
+    document whole, old or new, never half; what was there stays; the next writer tidies up.
+    With Milvus Lite on a file, the killed process is the one holding the database (its
+    write-ahead log is replayed at the next opening); with a server, the server lives on."""
+    from tests.conftest import on_backend
+
+    home, corpus = tmp_path / "home", tmp_path / "corpus"
+    write_corpus(corpus, 30)
+    settings = on_backend(backend, Settings(home=home), request)
+    uri = settings.milvus_uri
+    add_documents(settings, [SEEDS], FakeEmbedder(), progress=False, on_wait=None)
+    before = visible(settings)
+    durations = {"add": run_to_end(home, "add", str(corpus), uri=uri)}
+    after = visible(settings)
+    added = sorted(set(after) - set(before))
+    assert len(added) == 30
+    durations["rebuild"] = run_to_end(home, "rebuild", uri=uri)
+    assert visible(settings) == after
+    durations["remove"] = run_to_end(home, "remove", *added, uri=uri)
+    assert visible(settings) == before
+
+    rng = random.Random(SEED)
+    outcomes = Counter()
+    for _ in range(KILLS // 3):
+        command = rng.choice(["add", "remove", "rebuild"])
+        arguments = {"add": [str(corpus)], "remove": added, "rebuild": []}[command]
+        process, _ = start(home, command, *arguments, uri=uri)
+        time.sleep(rng.uniform(0, durations[command] * 1.1))
+        process.kill()
+        process.communicate()
+        found = visible(settings)  # every document whole, or this raises
+        assert {d: found[d] for d in before} == before, f"{command} killed: a published document was lost"
+        assert set(found) <= set(after) and all(found[d] == after[d] for d in found)
+        outcomes[f"{command} {'finished' if process.returncode == 0 else 'killed'}: {len(found)} documents"] += 1
+
+    run_to_end(home, "add", str(corpus), uri=uri)  # the next writer recovers and completes
+    assert visible(settings) == after
+    assert check_store(settings) == set(after)  # no stale passage or body left
+    from rag.store.milvus import disconnect
+
+    disconnect(uri)
+    with capsys.disabled():
+        rounded = json.dumps({k: round(v, 2) for k, v in durations.items()})
+        print(f"\n{backend}: {KILLS // 3} kill -9 survived; durations {rounded}")
         for outcome, count in sorted(outcomes.items()):
             print(f"  {count:4d}  {outcome}")
