@@ -320,21 +320,25 @@ class MilvusStore:
             touched = sorted({*self._added, *self._removed})
             self._call(self._client.upsert, f"{PREFIX}_meta", [_meta_row("pending", json.dumps(touched))])
             self._call(self._client.flush, f"{PREFIX}_meta")
-            for document, rows, _, _ in self._added.values():
-                for batch in _batches(rows, 512):
-                    batch = [{**row, "vector": row["vector"].tolist()} for row in batch]
-                    self._call(self._client.upsert, names["chunks"], batch)
-                self._call(self._client.upsert, names["bodies"], _body_rows(document))
+            rows = [row for _, chunk_rows, _, _ in self._added.values() for row in chunk_rows]
+            for batch in _batches(rows, 1000):
+                batch = [{**row, "vector": row["vector"].tolist()} for row in batch]
+                self._call(self._client.upsert, names["chunks"], batch)
+            bodies = [row for document, *_ in self._added.values() for row in _body_rows(document)]
+            for batch in _batches(bodies, 100):
+                self._call(self._client.upsert, names["bodies"], batch)
             documents = [
-                _document_row(document, len(rows), text_hash, minhash)
-                for document, rows, text_hash, minhash in self._added.values()
+                _document_row(document, len(chunk_rows), text_hash, minhash)
+                for document, chunk_rows, text_hash, minhash in self._added.values()
             ]
-            for batch in _batches(documents, 512):
+            for batch in _batches(documents, 1000):
                 self._call(self._client.upsert, names["documents"], batch)
             gone = [doc_id for doc_id in self._removed if doc_id not in self._added]
-            if gone:
-                self._call(self._client.delete, names["documents"], filter=_in("doc_id", gone))
-            self._delete_stale(touched)
+            for batch in _batches(gone, 500):
+                self._call(self._client.delete, names["documents"], filter=_in("doc_id", batch))
+            # Only replaced and removed documents have rows of another version: new ones have
+            # none (a writer that died before had its leftovers removed by _recover).
+            self._delete_stale(sorted(self._removed))
             self._call(self._client.delete, f"{PREFIX}_meta", filter=_in("key", ["pending"]))
             self._added.clear()
             self._removed.clear()
@@ -364,14 +368,17 @@ class MilvusStore:
     def _delete_stale(self, doc_ids: Sequence[str]) -> None:
         """Rows of these documents that are not of their published version (or of no version)."""
         names = _names(self._generation)
-        current = {
-            row["doc_id"]: row["sha256"]
-            for row in self._query(names["documents"], _in("doc_id", doc_ids), ["doc_id", "sha256"])
-        }
-        for doc_id in doc_ids:
-            sha = current.get(doc_id)
-            condition = f"doc_id == {_quote(doc_id)}" + (f" and sha256 != {_quote(sha)}" if sha else "")
+        current: dict[str, str] = {}
+        for batch in _batches(list(doc_ids), 500):
+            rows = self._query(names["documents"], _in("doc_id", batch), ["doc_id", "sha256"])
+            current.update({row["doc_id"]: row["sha256"] for row in rows})
+        absent = [doc_id for doc_id in doc_ids if doc_id not in current]
+        for batch in _batches(absent, 500):
             for name in (names["chunks"], names["bodies"]):
+                self._call(self._client.delete, name, filter=_in("doc_id", batch))
+        for doc_id, sha in current.items():
+            for name in (names["chunks"], names["bodies"]):
+                condition = f"doc_id == {_quote(doc_id)} and sha256 != {_quote(sha)}"
                 self._call(self._client.delete, name, filter=condition)
 
     def _recover(self) -> None:
@@ -792,6 +799,6 @@ def _document(row: dict, body: str) -> Document:
     )
 
 
-def _batches(rows: list[dict], size: int) -> Iterator[list[dict]]:
+def _batches(rows: list, size: int) -> Iterator[list]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
