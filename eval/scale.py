@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +76,7 @@ class SizeFigures:
     add_one_s: float
     remove_one_s: float
     recall_at_10: float
+    nprobe_sweep: dict[str, dict[str, float]] = field(default_factory=dict)  # nprobe -> recall, dense ms
 
 
 # -- the corpus ------------------------------------------------------------------------
@@ -200,10 +201,21 @@ for mode in ("bm25", "dense", "hybrid"):
         times[mode].append(time.perf_counter() - started)
 for vector in vectors:
     dense.append([i for i, _ in store.vector_search(vector, k)])
+# An approximate index: the same dense searches at other nprobe values (recall against time).
+sweep = {}
+index = getattr(store, "_vectors", None)
+if index is not None and hasattr(index, "nprobe"):
+    chosen = index.nprobe
+    for nprobe in (4, 8, 16, 32, 64, 128):
+        index.nprobe = nprobe
+        started = time.perf_counter()
+        found = [[i for i, _ in store.vector_search(vector, k)] for vector in vectors]
+        sweep[nprobe] = {"dense": found, "ms": 1000 * (time.perf_counter() - started) / len(vectors)}
+    index.nprobe = chosen
 # The peak of this process's own memory: ru_maxrss would count the parent's, from before exec.
 status = Path("/proc/self/status").read_text()
 rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) * 1024
-print(json.dumps({"times": times, "dense": dense, "rss": rss}))
+print(json.dumps({"times": times, "dense": dense, "rss": rss, "sweep": sweep}))
 """
 
 
@@ -282,8 +294,11 @@ def run_scale(
         measured = probe(settings, queries_file, embedder.name)
         position = {chunk_id: n for n, chunk_id in enumerate(chunk_ids)}
         exact = exact_top(lambda s, c: vectors_for(s, c, sample), passages, query_vectors)
-        found = [{position[i] for i in ids if i in position} for ids in measured["dense"]]
-        recall = float(np.mean([len(f & e) / K for f, e in zip(found, exact, strict=True)]))
+        recall = recall_at(measured["dense"], position, exact)
+        sweep = {
+            nprobe: {"recall": recall_at(run["dense"], position, exact), "dense_ms": run["ms"]}
+            for nprobe, run in measured["sweep"].items()
+        }
 
         extra = next(synthetic_articles(pool, 2 * 10**9, 1))
         started = time.perf_counter()
@@ -311,10 +326,17 @@ def run_scale(
             add_one,
             remove_one,
             recall,
+            sweep,
         )
         print(summary_line(figure), file=sys.stderr)
         figures.append(figure)
     return figures
+
+
+def recall_at(results: list[list[int]], position: dict[int, int], exact: list[set[int]]) -> float:
+    """Mean share of the exact top K (passage numbers) among a search's results (chunk ids)."""
+    found = [{position[i] for i in ids if i in position} for ids in results]
+    return float(np.mean([len(f & e) / K for f, e in zip(found, exact, strict=True)]))
 
 
 def summary_line(f: SizeFigures) -> str:
@@ -340,6 +362,10 @@ def markdown(figures: Sequence[SizeFigures]) -> str:
             f"| {q['bm25']} | {q['dense']} | {q['hybrid']} | {f.add_one_s:.2f} s | {f.remove_one_s:.2f} s "
             f"| {f.recall_at_10:.3f} | {f.load_seconds:.0f} s |"
         )
+    for f in figures:
+        if f.nprobe_sweep:
+            cells = ", ".join(f"{n}: {v['recall']:.3f} ({v['dense_ms']:.1f} ms)" for n, v in f.nprobe_sweep.items())
+            lines.append(f"\n{f.backend}, {f.passages:,} passages, inverted file: nprobe: recall@10 (dense) — {cells}")
     lines += ["", "![query and write times against the size](scale.png)", ""]
     return "\n".join(lines)
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import faiss
-
 from rag.store import IndexStore
+from rag.store.embedded import vector_ids
 
 
 def check_index(root: Path) -> set[str]:
@@ -20,9 +19,9 @@ def check_index(root: Path) -> set[str]:
         doc_ids = {row[0] for row in db.execute("SELECT doc_id FROM documents")}
         orphans = db.execute("SELECT COUNT(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
         assert orphans.fetchone()[0] == 0, "chunks without their document"
-        vector_ids = set(faiss.vector_to_array(store._vectors.id_map).tolist())
+        vectors = set(vector_ids(store._vectors).tolist())
         keyword_ids = set(store._keywords._ids.tolist())
-        assert vector_ids == chunk_ids, f"FAISS {len(vector_ids)} ids vs SQLite {len(chunk_ids)}"
+        assert vectors == chunk_ids, f"FAISS {len(vectors)} ids vs SQLite {len(chunk_ids)}"
         assert keyword_ids == chunk_ids, f"BM25 {len(keyword_ids)} ids vs SQLite {len(chunk_ids)}"
         return doc_ids
     finally:

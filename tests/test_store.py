@@ -9,6 +9,7 @@ from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchErro
 from rag.store import VECTORS_NAME, IndexInfo, IndexStore, Store
 from rag.versions import current_version
 from tests.conftest import SEEDS
+from tests.consistency import check_index
 from tests.fakes import FakeEmbedder
 
 SETTINGS = ChunkSettings(size=400, overlap=60)
@@ -150,3 +151,33 @@ def test_missing_keyword_index_is_reported(tmp_path, fake_embedder):
     (tmp_path / "index" / "bm25" / "chunk_ids.json").unlink()
     with pytest.raises(IndexCorruptedError, match="BM25"):
         IndexStore.open(tmp_path / "index")
+
+
+def test_a_large_index_goes_approximate_and_keeps_every_operation(tmp_path, fake_embedder, monkeypatch):
+    """Past APPROXIMATE_FROM passages the vectors move to an inverted file (lowered here to the
+    seeds' size): searches, removal by id, reopening, export and the consistency check work."""
+    import faiss
+
+    from rag.store import embedded
+
+    monkeypatch.setattr(embedded, "APPROXIMATE_FROM", 10)
+    monkeypatch.setattr(embedded, "NPROBE", 64)  # every list: exact, so results can be compared
+    store, documents = make_store(tmp_path, fake_embedder)
+    assert isinstance(store._vectors, faiss.IndexIVFFlat)
+    munich = next(d for d in documents if d.doc_id.endswith("munich"))
+    chunk = chunk_document(munich, SETTINGS)[2]
+    vector = fake_embedder.embed_passages([chunk.text])[0]
+    hits = store.vector_search(vector, k=3)
+    assert store.passages(hits)[0].text == chunk.text and hits[0][1] == pytest.approx(1.0, abs=1e-5)
+
+    removed = store.remove_document("2024-10-openai-paris")
+    store.save()
+    store.close()
+    reopened = IndexStore.open(tmp_path / "index")
+    assert isinstance(reopened._vectors, faiss.IndexIVF) and reopened._vectors.nprobe == 64
+    assert reopened.counts()[1] == sum(len(chunk_document(d, SETTINGS)) for d in documents) - removed
+    assert {p.doc_id for p in reopened.passages(reopened.vector_search(vector, k=50))} == {munich.doc_id}
+    exported = list(reopened.export())
+    assert [e.document.doc_id for e in exported] == [munich.doc_id]
+    assert np.allclose(exported[0].vectors[2], vector, atol=1e-6)
+    assert check_index(tmp_path / "index") == {munich.doc_id}

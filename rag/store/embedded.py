@@ -3,7 +3,9 @@
 ``<dir>/store.sqlite`` holds documents (metadata, body, duplicate fingerprints), chunks
 (text and character offsets in the body) and the settings that built the index;
 ``<dir>/vectors.faiss`` holds one normalized vector per chunk under the chunk's SQLite id, in
-an ``IndexIDMap2`` over an inner-product index, so chunks can be removed by id;
+an ``IndexIDMap2`` over a flat inner-product index, so chunks can be removed by id; from
+``APPROXIMATE_FROM`` passages on, an inverted-file index (``IndexIVFFlat``, ids and removal
+built in) that a search scans ``NPROBE`` lists of instead of every vector (:func:`approximate`);
 ``<dir>/bm25/`` holds the French keyword index over the same chunks (:mod:`rag.keyword`),
 rebuilt from the database whenever documents change.
 
@@ -37,6 +39,13 @@ from rag.store.records import SCHEMA_VERSION, DocumentSummary, IndexInfo, Passag
 from rag.versions import current_version
 
 log = logging.getLogger(__name__)
+
+# The flat index scans every vector: 258 ms a query at a million 768-d passages
+# (docs/scaling.md). Past this size the vectors go into an inverted file of about 2·√n lists,
+# NPROBE of which a search scans; recall@10 against exact search measured by `python -m eval scale`.
+APPROXIMATE_FROM = 200_000
+NPROBE = 32
+TRAIN_PER_LIST = 32  # training vectors per list: faiss would like 39, 32 keeps the training short
 
 DB_NAME = "store.sqlite"
 VECTORS_NAME = "vectors.faiss"
@@ -179,6 +188,8 @@ class IndexStore:
         except RuntimeError as error:
             log.debug("faiss.read_index(%s): %s", vectors_path, error)
             raise IndexCorruptedError(directory, f"{VECTORS_NAME} illisible") from None
+        if isinstance(vectors, faiss.IndexIVF):
+            vectors.nprobe = NPROBE
         if vectors.d != info.dimension:
             raise IndexCorruptedError(directory, f"vecteurs de dimension {vectors.d}, attendu {info.dimension}")
         if vectors.ntotal != chunk_count:
@@ -289,6 +300,8 @@ class IndexStore:
     def save(self) -> None:
         """Write the vectors (via a temporary file), the keyword index, and commit the database."""
         with self._lock:
+            if self._vectors.ntotal >= APPROXIMATE_FROM and not isinstance(self._vectors, faiss.IndexIVF):
+                self._vectors = approximate(self._vectors)
             final = self.directory / VECTORS_NAME
             temporary = final.with_suffix(".faiss.tmp")
             faiss.write_index(self._vectors, str(temporary))
@@ -402,6 +415,40 @@ class IndexStore:
         with self._lock:
             documents = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
             return documents, int(self._vectors.ntotal)
+
+
+def vector_ids(index: faiss.Index) -> np.ndarray:
+    """The chunk ids a vector index holds, flat or inverted file."""
+    if isinstance(index, faiss.IndexIVF):
+        lists = index.invlists
+        found = [
+            faiss.rev_swig_ptr(lists.get_ids(n), lists.list_size(n)).copy()
+            for n in range(index.nlist)
+            if lists.list_size(n)
+        ]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    return faiss.vector_to_array(index.id_map)
+
+
+def approximate(flat: faiss.IndexIDMap2) -> faiss.IndexIVFFlat:
+    """The same vectors under the same ids in an inverted file: about 2·√n lists (a power of
+    two), centroids trained on a fixed sample, a hash table from id to place so that removal
+    and reconstruction by id still work."""
+    count, dimension = flat.ntotal, flat.d
+    lists = min(1 << round(np.log2(2 * np.sqrt(count))), max(1, count // TRAIN_PER_LIST))
+    ids = faiss.vector_to_array(flat.id_map)
+    vectors = flat.index.reconstruct_n(0, count)
+    sample = np.random.default_rng(0).choice(count, size=min(count, lists * TRAIN_PER_LIST), replace=False)
+    quantizer = faiss.IndexFlatIP(dimension)
+    index = faiss.IndexIVFFlat(quantizer, dimension, lists, faiss.METRIC_INNER_PRODUCT)
+    index.cp.niter = 10
+    index.cp.min_points_per_centroid = 1  # a sample of TRAIN_PER_LIST a list is enough here
+    index.train(np.ascontiguousarray(vectors[np.sort(sample)]))
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    index.add_with_ids(vectors, ids)
+    index.nprobe = NPROBE
+    log.info("vectors: %d in an inverted file of %d lists", count, lists)
+    return index
 
 
 def _document(row: tuple) -> Document:
