@@ -57,6 +57,14 @@ class LiveIndex:
     def info(self) -> IndexInfo:
         return self.snapshot().info
 
+    @property
+    def location(self) -> str:
+        return self.snapshot().location
+
+    @property
+    def version(self) -> str:
+        return self.snapshot().version
+
     def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
         return self.snapshot().keyword_search(query, k)
 

@@ -255,3 +255,29 @@ def test_migrate_copies_without_embedding_and_back(settings, milvus, fake_embedd
     for summary in embedded.documents():
         assert returned.document(summary.doc_id) == embedded.document(summary.doc_id)
     assert located(returned, returned.vector_search(vector, 5)) == located(embedded, embedded.vector_search(vector, 5))
+
+
+def test_the_chat_answers_from_a_milvus_server_and_says_when_it_is_gone(settings, fake_embedder, tmp_path):
+    from rag.components import open_store
+    from tests.test_ui import MINISTER, make_context
+    from ui.chat import ChatActions
+    from ui.settings_panel import facts_markdown
+
+    server = LiteServer(tmp_path / "server").start()
+    try:
+        remote = settings.with_(milvus_uri=server.uri, embed_model=fake_embedder.name)
+        build_index(remote, [SEEDS], fake_embedder, progress=False)
+        context = make_context(remote, open_store(remote), fake_embedder)
+        assert "génération 1 : 2 documents" in facts_markdown(context)
+        assert f"magasin Milvus (serveur) à {server.uri}" in facts_markdown(context)
+        actions, session = ChatActions(context), context.new_session()
+        *_, (_, chat, panel, session) = actions.respond(MINISTER, [], session)
+        assert chat[-1]["content"].startswith('Hubert Aiwanger <a class="depeche-cite"') and "<mark>" in panel
+
+        server.stop()
+        *_, (_, chat, _, session) = actions.respond(MINISTER, chat, session)
+        assert f"Magasin Milvus injoignable à {server.uri}" in chat[-1]["content"]
+        assert "Traceback" not in chat[-1]["content"]
+    finally:
+        server.stop()
+        disconnect(server.uri)

@@ -14,7 +14,6 @@ import gradio as gr
 from rag.embedding import resolve_model_path
 from rag.errors import DepecheError
 from rag.models import DEFAULT_LLM_NAME
-from rag.versions import current_version
 from ui.session import MAX_TOP_K, AppContext, Session
 
 MODE_LABELS = {
@@ -61,10 +60,10 @@ def facts_markdown(context: AppContext) -> str:
     try:
         documents, chunks = context.store.counts()
         info = context.store.info
-        version = current_version(settings.index_dir)
         index = (
-            f"version `{version.name if version else '?'}` : {documents} documents, {chunks} passages "
-            f"(passages de {info.chunk_size} caractères, chevauchement {info.chunk_overlap})"
+            f"{context.store.version} : {documents} documents, {chunks} passages "
+            f"(passages de {info.chunk_size} caractères, chevauchement {info.chunk_overlap}) ; "
+            f"magasin {context.store.location}"
         )
     except DepecheError as error:
         index = f"illisible : {error}"
