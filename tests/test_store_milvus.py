@@ -281,3 +281,26 @@ def test_the_chat_answers_from_a_milvus_server_and_says_when_it_is_gone(settings
     finally:
         server.stop()
         disconnect(server.uri)
+
+
+@pytest.mark.parametrize("uri", ["ftp://milvus.example:19530", "data/milvus", "http//oops:19530"])
+def test_a_malformed_uri_is_refused_before_anything_is_created(settings, uri, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreUnavailableError, match=r"\*\.db .*http://hôte:19530"):
+        open_index(settings.with_(milvus_uri=uri))
+    assert list(tmp_path.iterdir()) == []  # no folder made from a typo
+
+
+def test_the_chat_does_not_start_half_working_on_an_unreachable_store(settings):
+    uri = f"http://127.0.0.1:{free_port()}"
+    result = subprocess.run(
+        [sys.executable, "-m", "ui"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DEPECHE_HOME": str(settings.home), "DEPECHE_MILVUS_URI": uri},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(f"Erreur : Magasin Milvus injoignable à {uri}")
+    assert "Traceback" not in result.stderr and "Running on" not in result.stdout

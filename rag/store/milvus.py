@@ -70,8 +70,12 @@ _clients_lock = threading.Lock()
 _loaded: set[tuple[int, str]] = set()  # (client, collection) loaded in this process
 
 
+REMOTE_SCHEMES = ("http://", "https://", "tcp://")
+_FORMS = "attendu un fichier *.db (Milvus Lite) ou http://hôte:19530 (un serveur)"
+
+
 def is_remote(uri: str) -> bool:
-    return uri.startswith(("http://", "https://", "tcp://", "grpc://"))
+    return uri.startswith(REMOTE_SCHEMES)
 
 
 def public_uri(uri: str) -> str:
@@ -94,6 +98,8 @@ def connect(uri: str, token: str = "") -> object:
     for name in ("pymilvus", "pymilvus.milvus_client", "milvus_lite"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
+    if not is_remote(uri) and ("://" in uri or not uri.endswith(".db")):
+        raise StoreUnavailableError(uri, SETTING, f"adresse non reconnue, {_FORMS}")
     target = uri if is_remote(uri) else str(Path(uri).expanduser().resolve())
     key = (target, token)
     with _clients_lock:
