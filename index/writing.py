@@ -77,14 +77,14 @@ def _milvus_version(
     the same lock file as the embedded store's."""
     from rag.store.milvus import MilvusStore
 
-    uri, token = settings.milvus_uri, settings.milvus_token
+    uri, token, layout = settings.milvus_uri, settings.milvus_token, settings.milvus_layout
     with write_lock(settings.index_dir, timeout=settings.lock_wait, on_wait=on_wait):
-        if fresh is None and not MilvusStore.exists(uri, token):
+        if fresh is None and not MilvusStore.exists(uri, token, **layout):
             if if_missing is None:
                 raise IndexMissingError(uri)
             fresh = if_missing()
         if fresh is not None:
-            store = MilvusStore.create(uri, fresh, token)
+            store = MilvusStore.create(uri, fresh, token, **layout)
             try:
                 yield store
                 store.save()
@@ -93,6 +93,6 @@ def _milvus_version(
                 store.discard()
                 raise
         else:
-            store = MilvusStore.open(uri, token=token, embed_model=embed_model, writable=True)
+            store = MilvusStore.open(uri, token=token, embed_model=embed_model, writable=True, **layout)
             yield store
             store.save()

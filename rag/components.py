@@ -66,7 +66,9 @@ def open_store(settings: Settings) -> Store:
     if settings.milvus_uri:
         from rag.store.milvus import MilvusStore
 
-        return MilvusStore.open(settings.milvus_uri, token=settings.milvus_token, embed_model=settings.embed_model)
+        return MilvusStore.open(
+            settings.milvus_uri, token=settings.milvus_token, embed_model=settings.embed_model, **settings.milvus_layout
+        )
     return LiveIndex(settings.index_dir, embed_model=settings.embed_model)
 
 

@@ -23,7 +23,8 @@ Every knob a user may turn lives here, with its environment variable:
 - ``DEPECHE_LOCK_WAIT``: seconds an index command waits for another one to finish (default 600).
 - ``DEPECHE_MILVUS_URI``: where the index lives (:mod:`rag.store.backend`): empty (default) for the
   embedded store in ``DEPECHE_HOME``; a file path for Milvus Lite in process; ``http://host:19530``
-  for a Milvus server (with ``DEPECHE_MILVUS_TOKEN`` if it asks for one).
+  for a Milvus server (with ``DEPECHE_MILVUS_TOKEN`` if it asks for one);
+  ``DEPECHE_MILVUS_SHARDS`` / ``DEPECHE_MILVUS_REPLICAS`` (default 1 / 1) for a cluster.
 """
 
 from __future__ import annotations
@@ -117,6 +118,12 @@ class Settings:
     lock_wait: int = 600  # seconds a writer waits for another (rag.versions.write_lock)
     milvus_uri: str = ""  # empty: the embedded store (rag.store.backend)
     milvus_token: str = field(default="", repr=False)
+    milvus_shards: int = 1  # of the collections Dépêche creates on a Milvus server
+    milvus_replicas: int = 1  # copies a Milvus cluster loads, for throughput and availability
+
+    @property
+    def milvus_layout(self) -> dict[str, int]:
+        return {"shards": self.milvus_shards, "replicas": self.milvus_replicas}
 
     @property
     def index_dir(self) -> Path:
@@ -160,4 +167,6 @@ class Settings:
             lock_wait=_int_env("DEPECHE_LOCK_WAIT", cls.lock_wait),
             milvus_uri=env.get("DEPECHE_MILVUS_URI", "").strip(),
             milvus_token=env.get("DEPECHE_MILVUS_TOKEN", "").strip(),
+            milvus_shards=_int_env("DEPECHE_MILVUS_SHARDS", cls.milvus_shards, minimum=1),
+            milvus_replicas=_int_env("DEPECHE_MILVUS_REPLICAS", cls.milvus_replicas, minimum=1),
         )

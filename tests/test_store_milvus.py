@@ -304,3 +304,34 @@ def test_the_chat_does_not_start_half_working_on_an_unreachable_store(settings):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(f"Erreur : Magasin Milvus injoignable à {uri}")
     assert "Traceback" not in result.stderr and "Running on" not in result.stdout
+
+
+def test_shards_and_replicas_reach_every_collection_dépêche_creates_and_loads(milvus, fake_embedder, monkeypatch):
+    """DEPECHE_MILVUS_SHARDS / _REPLICAS: Milvus Lite accepts and ignores them, so the calls
+    themselves are checked."""
+    from pymilvus import MilvusClient
+
+    created, loaded = {}, {}
+    real_create, real_load = MilvusClient.create_collection, MilvusClient.load_collection
+
+    def create(self, name, *args, **kwargs):
+        created[name] = kwargs.get("num_shards")
+        return real_create(self, name, *args, **kwargs)
+
+    def load(self, name, *args, **kwargs):
+        loaded[name] = kwargs.get("replica_number")
+        return real_load(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(MilvusClient, "create_collection", create)
+    monkeypatch.setattr(MilvusClient, "load_collection", load)
+    monkeypatch.setenv("DEPECHE_MILVUS_URI", milvus.milvus_uri)
+    monkeypatch.setenv("DEPECHE_MILVUS_SHARDS", "4")
+    monkeypatch.setenv("DEPECHE_MILVUS_REPLICAS", "2")
+    from rag.config import Settings
+
+    configured = Settings.from_env().with_(chunks=milvus.chunks)
+    assert (configured.milvus_shards, configured.milvus_replicas) == (4, 2)
+    build_index(configured, [SEEDS], fake_embedder, progress=False)
+    assert set(created) == {"depeche_meta", "depeche_g1_chunks", "depeche_g1_documents", "depeche_g1_bodies"}
+    assert set(created.values()) == {4} and set(loaded.values()) == {2}
+    assert open_index(configured).counts()[0] == 2

@@ -25,7 +25,9 @@ def open_index(settings: Settings, *, embed_model: str | None = None) -> Store:
     if uses_milvus(settings):
         from rag.store.milvus import MilvusStore
 
-        return MilvusStore.open(settings.milvus_uri, token=settings.milvus_token, embed_model=embed_model)
+        return MilvusStore.open(
+            settings.milvus_uri, token=settings.milvus_token, embed_model=embed_model, **settings.milvus_layout
+        )
     return IndexStore.open(settings.index_dir, embed_model=embed_model)
 
 
@@ -33,7 +35,7 @@ def index_present(settings: Settings) -> bool:
     if uses_milvus(settings):
         from rag.store.milvus import MilvusStore
 
-        return MilvusStore.exists(settings.milvus_uri, settings.milvus_token)
+        return MilvusStore.exists(settings.milvus_uri, settings.milvus_token, **settings.milvus_layout)
     return index_exists(settings.index_dir)
 
 
@@ -43,7 +45,8 @@ def indexed_documents(settings: Settings) -> list[Document]:
     if uses_milvus(settings):
         from rag.store.milvus import MilvusStore
 
-        if not MilvusStore.exists(settings.milvus_uri, settings.milvus_token):
+        if not MilvusStore.exists(settings.milvus_uri, settings.milvus_token, **settings.milvus_layout):
             return []
-        return list(MilvusStore.open(settings.milvus_uri, token=settings.milvus_token).all_documents())
+        store = MilvusStore.open(settings.milvus_uri, token=settings.milvus_token, **settings.milvus_layout)
+        return list(store.all_documents())
     return stored_documents(settings.index_dir)

@@ -68,6 +68,7 @@ _PLACEHOLDER = [0.0, 0.0]
 _clients: dict[tuple[str, str], object] = {}
 _clients_lock = threading.Lock()
 _loaded: set[tuple[int, str]] = set()  # (client, collection) loaded in this process
+_layouts: dict[int, tuple[int, int]] = {}  # client -> (shards, replicas) of the collections it creates and loads
 
 
 REMOTE_SCHEMES = ("http://", "https://", "tcp://")
@@ -88,9 +89,11 @@ def public_uri(uri: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def connect(uri: str, token: str = "") -> object:
+def connect(uri: str, token: str = "", *, shards: int = 1, replicas: int = 1) -> object:
     """One client per URI and process: Milvus Lite locks its file against a second opening,
-    and the chat's corpus tab writes through the process that reads."""
+    and the chat's corpus tab writes through the process that reads. ``shards`` and
+    ``replicas`` (``DEPECHE_MILVUS_SHARDS``, ``DEPECHE_MILVUS_REPLICAS``) shape the collections
+    it creates and how many copies a cluster loads; Milvus Lite accepts and ignores them."""
     from pymilvus import MilvusClient
     from pymilvus.exceptions import MilvusException
 
@@ -104,6 +107,7 @@ def connect(uri: str, token: str = "") -> object:
     key = (target, token)
     with _clients_lock:
         if key in _clients:
+            _layouts[id(_clients[key])] = (shards, replicas)
             return _clients[key]
         if not is_remote(uri):
             Path(target).parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +121,7 @@ def connect(uri: str, token: str = "") -> object:
         except Exception as error:  # Milvus Lite's lock, a refused connection, a bad URI
             raise StoreUnavailableError(public_uri(uri), SETTING, _reason(error)) from None
         _clients[key] = client
+        _layouts[id(client)] = (shards, replicas)
         return client
 
 
@@ -202,22 +207,25 @@ class MilvusStore:
     # -- opening ---------------------------------------------------------------------
 
     @classmethod
-    def exists(cls, uri: str, token: str = "") -> bool:
-        client = connect(uri, token)
+    def exists(cls, uri: str, token: str = "", **layout: int) -> bool:
+        client = connect(uri, token, **layout)
         return _published(client) is not None
 
     @classmethod
-    def create(cls, uri: str, info: IndexInfo, token: str = "") -> MilvusStore:
-        """A writer on a new, empty generation; :meth:`publish` makes it the current one."""
-        client = connect(uri, token)
+    def create(cls, uri: str, info: IndexInfo, token: str = "", **layout: int) -> MilvusStore:
+        """A writer on a new, empty generation; :meth:`publish` makes it the current one.
+        ``layout``: ``shards`` and ``replicas`` (see :func:`connect`)."""
+        client = connect(uri, token, **layout)
         _ensure_meta(client)
         generation = max([*_generations(client), (_published(client) or (0, None))[0]]) + 1
         _create_generation(client, generation, info)
         return cls(uri, token, client, generation, info, writable=True)
 
     @classmethod
-    def open(cls, uri: str, *, token: str = "", embed_model: str | None = None, writable: bool = False) -> MilvusStore:
-        client = connect(uri, token)
+    def open(
+        cls, uri: str, *, token: str = "", embed_model: str | None = None, writable: bool = False, **layout: int
+    ) -> MilvusStore:
+        client = connect(uri, token, **layout)
         published = _published(client)
         if published is None:
             raise IndexMissingError(public_uri(uri))
@@ -632,9 +640,10 @@ def _meta_row(key: str, value: str) -> dict:
 def _create(client, name: str, schema, index_params) -> None:
     """A collection, its indexes and loaded. pymilvus would poll each index of an empty
     collection for half a second (``sync``): there is nothing to wait for."""
-    client.create_collection(name, schema=schema)
+    shards, replicas = _layouts.get(id(client), (1, 1))
+    client.create_collection(name, schema=schema, num_shards=shards)
     client.create_index(name, index_params, sync=False)
-    client.load_collection(name)
+    client.load_collection(name, replica_number=replicas)
     _loaded.add((id(client), name))
 
 
@@ -647,7 +656,7 @@ def _drop(client, name: str) -> None:
 def _load(client, name: str) -> None:
     """Milvus searches only loaded collections; a reopened one starts released."""
     if (id(client), name) not in _loaded:
-        client.load_collection(name)
+        client.load_collection(name, replica_number=_layouts.get(id(client), (1, 1))[1])
         _loaded.add((id(client), name))
 
 
