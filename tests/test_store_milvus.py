@@ -212,6 +212,10 @@ def test_a_server_that_goes_away_fails_each_question_then_recovers(settings, fak
         for _ in range(2):  # each question gets the line; nothing else breaks
             with pytest.raises(StoreUnavailableError, match=server.uri):
                 store.snapshot().keyword_search("Munich", 3)
+        with pytest.raises(StoreUnavailableError, match=server.uri):  # opening again: the same line
+            open_index(remote)
+        with pytest.raises(StoreUnavailableError, match=server.uri):  # and a write
+            add_documents(remote, [SEEDS], fake_embedder, progress=False, on_wait=None)
 
         server.start()  # same port, same data: gRPC reconnects within its backoff (about a second)
         deadline = time.monotonic() + 20

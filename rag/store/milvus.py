@@ -41,6 +41,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -160,6 +161,17 @@ def _held_elsewhere(path: Path) -> bool:
     return False
 
 
+@contextmanager
+def _unavailable_as_error(uri: str) -> Iterator[None]:
+    """A Milvus call outside a store's own (opening it): its failure becomes one French line."""
+    from pymilvus.exceptions import MilvusException
+
+    try:
+        yield
+    except MilvusException as error:
+        raise StoreUnavailableError(public_uri(uri), SETTING, _reason(error)) from None
+
+
 def _reason(error: Exception) -> str:
     text = getattr(error, "message", None) or str(error) or type(error).__name__
     return " ".join(text.split())[:300].rstrip(" .")
@@ -209,16 +221,18 @@ class MilvusStore:
     @classmethod
     def exists(cls, uri: str, token: str = "", **layout: int) -> bool:
         client = connect(uri, token, **layout)
-        return _published(client) is not None
+        with _unavailable_as_error(uri):
+            return _published(client) is not None
 
     @classmethod
     def create(cls, uri: str, info: IndexInfo, token: str = "", **layout: int) -> MilvusStore:
         """A writer on a new, empty generation; :meth:`publish` makes it the current one.
         ``layout``: ``shards`` and ``replicas`` (see :func:`connect`)."""
         client = connect(uri, token, **layout)
-        _ensure_meta(client)
-        generation = max([*_generations(client), (_published(client) or (0, None))[0]]) + 1
-        _create_generation(client, generation, info)
+        with _unavailable_as_error(uri):
+            _ensure_meta(client)
+            generation = max([*_generations(client), (_published(client) or (0, None))[0]]) + 1
+            _create_generation(client, generation, info)
         return cls(uri, token, client, generation, info, writable=True)
 
     @classmethod
@@ -226,6 +240,11 @@ class MilvusStore:
         cls, uri: str, *, token: str = "", embed_model: str | None = None, writable: bool = False, **layout: int
     ) -> MilvusStore:
         client = connect(uri, token, **layout)
+        with _unavailable_as_error(uri):
+            return cls._open(uri, token, client, embed_model, writable)
+
+    @classmethod
+    def _open(cls, uri: str, token: str, client, embed_model: str | None, writable: bool) -> MilvusStore:
         published = _published(client)
         if published is None:
             raise IndexMissingError(public_uri(uri))
@@ -317,7 +336,9 @@ class MilvusStore:
     def remove_document(self, doc_id: str) -> int:
         with self._lock:
             if doc_id in self._added:
-                return len(self._added.pop(doc_id)[1])
+                count = len(self._added.pop(doc_id)[1])
+                self._staged -= count
+                return count
             row = self._document_row(doc_id, ["sha256", "chunks"])
             if row is None or doc_id in self._removed:
                 return 0
@@ -368,12 +389,17 @@ class MilvusStore:
                 [_meta_row("current", str(self._generation)), _meta_row(f"info:{self._generation}", _info(self.info))],
             )
             self._call(self._client.flush, f"{PREFIX}_meta")
-            self._collect_garbage()
+            with _unavailable_as_error(self.uri):
+                self._collect_garbage()
 
     def discard(self) -> None:
-        """Drop this unpublished generation (a build that failed)."""
-        for name in _names(self._generation).values():
-            _drop(self._client, name)
+        """Drop this unpublished generation (a build that failed); if Milvus is gone too, the
+        next writer's garbage collection drops it."""
+        try:
+            for name in _names(self._generation).values():
+                _drop(self._client, name)
+        except Exception as error:  # noqa: BLE001 - the build's own error is the one to report
+            log.warning("Milvus generation %s not dropped: %s", self._generation, _reason(error))
 
     def _flush(self) -> None:
         for name in (*_names(self._generation).values(), f"{PREFIX}_meta"):
