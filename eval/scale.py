@@ -206,7 +206,7 @@ sweep = {}
 index = getattr(store, "_vectors", None)
 if index is not None and hasattr(index, "nprobe"):
     chosen = index.nprobe
-    for nprobe in (4, 8, 16, 32, 64, 128):
+    for nprobe in (8, 32, 64, 128, 256, 512):
         index.nprobe = nprobe
         started = time.perf_counter()
         found = [[i for i, _ in store.vector_search(vector, k)] for vector in vectors]

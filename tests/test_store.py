@@ -161,7 +161,7 @@ def test_a_large_index_goes_approximate_and_keeps_every_operation(tmp_path, fake
     from rag.store import embedded
 
     monkeypatch.setattr(embedded, "APPROXIMATE_FROM", 10)
-    monkeypatch.setattr(embedded, "NPROBE", 64)  # every list: exact, so results can be compared
+    monkeypatch.setattr(embedded, "PROBE_SHARE", 1)  # every list: exact, so results can be compared
     store, documents = make_store(tmp_path, fake_embedder)
     assert isinstance(store._vectors, faiss.IndexIVFFlat)
     munich = next(d for d in documents if d.doc_id.endswith("munich"))
@@ -174,7 +174,7 @@ def test_a_large_index_goes_approximate_and_keeps_every_operation(tmp_path, fake
     store.save()
     store.close()
     reopened = IndexStore.open(tmp_path / "index")
-    assert isinstance(reopened._vectors, faiss.IndexIVF) and reopened._vectors.nprobe == 64
+    assert isinstance(reopened._vectors, faiss.IndexIVF) and reopened._vectors.nprobe == reopened._vectors.nlist
     assert reopened.counts()[1] == sum(len(chunk_document(d, SETTINGS)) for d in documents) - removed
     assert {p.doc_id for p in reopened.passages(reopened.vector_search(vector, k=50))} == {munich.doc_id}
     exported = list(reopened.export())
