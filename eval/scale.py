@@ -12,7 +12,11 @@ default), and at each size:
   retrievers, passages fetched from the store included; the query's embedding is computed
   once beforehand: it costs the same at every size);
 - **add one article / remove one**: through the product's write path
-  (:func:`index.writing.new_version`: a new version, written and published);
+  (:func:`index.writing.new_version`: a new version, written and published); past
+  ``SEGMENTS_FROM`` passages the embedded store adds a segment or hides a document;
+- **open**: the time a fresh process takes to open the index (what the chat pays when a new
+  version appears), and the hybrid query p50 once one article was added (two segments);
+- **optimize**: ``python -m index optimize``'s fold of every segment into one (embedded store);
 - **dense recall@10** of the store's vector search against exact search (numpy, over the same
   vectors).
 
@@ -31,6 +35,7 @@ has the table and a plot of the query times and the write times against the size
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -77,6 +82,10 @@ class SizeFigures:
     remove_one_s: float
     recall_at_10: float
     nprobe_sweep: dict[str, dict[str, float]] = field(default_factory=dict)  # nprobe -> recall, dense ms
+    open_s: float = 0.0  # a fresh process opening the index
+    hybrid_after_add_ms: float = 0.0  # hybrid p50 once one article was added (a delta segment)
+    optimize_s: float = 0.0  # folding the segments into one (embedded store)
+    add_file_s: float = 0.0  # python -m index add of one article file, embedding aside (duplicate checks in)
 
 
 # -- the corpus ------------------------------------------------------------------------
@@ -107,6 +116,29 @@ def synthetic_articles(pool: Sequence[str], first: int, count: int, seed: int = 
         date = f"{rng.randint(2015, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         title = passages[0][:80].rsplit(" ", 1)[0]
         yield Document(f"synth-{number:07d}", title, date, f"synthetique/{number}.txt", body, f"{number:064x}")
+
+
+def fingerprints(document: Document) -> dict:
+    """Duplicate fingerprints of the size the product stores (:mod:`rag.dedup`), drawn at random
+    instead of computed: what an ``add`` reads and compares costs the same."""
+    from rag.dedup import NUM_PERM
+
+    digest = hashlib.sha256(document.doc_id.encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    return {"text_hash": digest.hex(), "minhash": rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64).tobytes()}
+
+
+class GivenVectors:
+    """An embedder that returns vectors drawn beforehand: an ``add`` measured without embedding."""
+
+    def __init__(self, name: str, vectors: np.ndarray) -> None:
+        self.name, self.dimension, self._vectors = name, int(vectors.shape[1]), vectors
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._vectors[: len(texts)]
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vectors[0]
 
 
 def chunks_of(document: Document) -> list[Chunk]:
@@ -189,7 +221,9 @@ class Known:
     def embed_passages(self, texts):
         raise RuntimeError("no passage is embedded here")
 
+started = time.perf_counter()
 store = open_index(Settings(home=home, milvus_uri=uri))
+opened = time.perf_counter() - started
 times, dense = {}, []
 for mode in ("bm25", "dense", "hybrid"):
     retriever = make_retriever(mode, store, Known(), alpha=0.5)
@@ -203,7 +237,8 @@ for vector in vectors:
     dense.append([i for i, _ in store.vector_search(vector, k)])
 # An approximate index: the same dense searches at other nprobe values (recall against time).
 sweep = {}
-index = getattr(store, "_vectors", None)
+segments = getattr(store, "_segments", None)
+index = segments[0].vectors if segments else None
 if index is not None and hasattr(index, "nprobe"):
     chosen = index.nprobe
     for nprobe in (8, 32, 64, 128, 256, 512):
@@ -215,7 +250,7 @@ if index is not None and hasattr(index, "nprobe"):
 # The peak of this process's own memory: ru_maxrss would count the parent's, from before exec.
 status = Path("/proc/self/status").read_text()
 rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) * 1024
-print(json.dumps({"times": times, "dense": dense, "rss": rss, "sweep": sweep}))
+print(json.dumps({"times": times, "dense": dense, "rss": rss, "sweep": sweep, "open": opened}))
 """
 
 
@@ -282,7 +317,9 @@ def run_scale(
                 vectors = vectors_for(len(chunk_ids), sum(len(c) for c in chunked), sample)
                 offset = 0
                 for document, chunks in zip(batch, chunked, strict=True):
-                    chunk_ids += store.add_document(document, chunks, vectors[offset : offset + len(chunks)])
+                    chunk_ids += store.add_document(
+                        document, chunks, vectors[offset : offset + len(chunks)], **fingerprints(document)
+                    )
                     offset += len(chunks)
                 progress.update(len(batch))
             progress.close()
@@ -306,10 +343,16 @@ def run_scale(
             extra_chunks = chunks_of(extra)
             store.add_document(extra, extra_chunks, vectors_for(10**9, len(extra_chunks), sample))
         add_one = time.perf_counter() - started
+        after_add = probe(settings, queries_file, embedder.name)
         started = time.perf_counter()
         with new_version(settings, embed_model=embedder.name, on_wait=None) as store:
             store.remove_document(extra.doc_id)
         remove_one = time.perf_counter() - started
+        started = time.perf_counter()
+        with new_version(settings, embed_model=embedder.name, on_wait=None) as store:
+            store.optimize()
+        optimize = time.perf_counter() - started
+        add_file = add_one_file(settings, work, next(synthetic_articles(pool, 3 * 10**9, 1)), embedder.name, sample)
 
         query_ms = {
             mode: {"p50": 1000 * percentile(t, 50), "p95": 1000 * percentile(t, 95)}
@@ -327,10 +370,34 @@ def run_scale(
             remove_one,
             recall,
             sweep,
+            open_s=measured["open"],
+            hybrid_after_add_ms=1000 * percentile(after_add["times"]["hybrid"], 50),
+            optimize_s=optimize,
+            add_file_s=add_file,
         )
         print(summary_line(figure), file=sys.stderr)
         figures.append(figure)
     return figures
+
+
+def add_one_file(settings: Settings, work: Path, article: Document, embed_model: str, sample: np.ndarray) -> float:
+    """Seconds for :func:`index.update.add_documents` (what ``python -m index add`` runs) to add
+    one article file, its vectors given: reading it, checking it against every stored
+    document's fingerprints, writing and publishing. The article is removed afterwards."""
+    from index.update import add_documents, remove_documents
+
+    folder = work / "one-article"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    path = folder / "depeche.txt"
+    path.write_text(f"{article.title}\n\n{article.body}", encoding="utf-8")
+    vectors = vectors_for(4 * 10**9, 64, sample)
+    started = time.perf_counter()
+    report = add_documents(settings, [path], GivenVectors(embed_model, vectors), progress=False, on_wait=None)
+    seconds = time.perf_counter() - started
+    if report.added:
+        remove_documents(settings, report.added, on_wait=None)
+    return seconds
 
 
 def recall_at(results: list[list[int]], position: dict[int, int], exact: list[set[int]]) -> float:
@@ -343,7 +410,9 @@ def summary_line(f: SizeFigures) -> str:
     q = " · ".join(f"{m} {v['p50']:.1f}/{v['p95']:.1f} ms" for m, v in f.query_ms.items())
     return (
         f"{f.backend} {f.passages} passages : disque {f.disk_bytes / 1e6:.0f} Mo, RSS {f.rss_bytes / 1e6:.0f} Mo, "
-        f"{q}, ajout d'un article {f.add_one_s:.2f} s, retrait {f.remove_one_s:.2f} s, rappel@10 {f.recall_at_10:.3f}"
+        f"{q}, ajout d'un article {f.add_one_s:.2f} s, retrait {f.remove_one_s:.2f} s, rappel@10 {f.recall_at_10:.3f}, "
+        f"ouverture {f.open_s:.2f} s, hybride après un ajout {f.hybrid_after_add_ms:.1f} ms, "
+        f"optimisation {f.optimize_s:.1f} s, `index add` d'un fichier {f.add_file_s:.2f} s"
     )
 
 
@@ -352,15 +421,16 @@ def markdown(figures: Sequence[SizeFigures]) -> str:
         "# Passage à l'échelle",
         "",
         "| backend | passages | disk | RSS | BM25 p50/p95 | dense p50/p95 | hybrid p50/p95 | add one | remove one "
-        "| dense recall@10 | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| dense recall@10 | load | open | hybrid p50 after an add | optimize | `index add` of a file |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
         q = {m: f"{v['p50']:.1f} / {v['p95']:.1f} ms" for m, v in f.query_ms.items()}
         lines.append(
             f"| {f.backend} | {f.passages:,} | {f.disk_bytes / 1e6:,.0f} MB | {f.rss_bytes / 1e6:,.0f} MB "
             f"| {q['bm25']} | {q['dense']} | {q['hybrid']} | {f.add_one_s:.2f} s | {f.remove_one_s:.2f} s "
-            f"| {f.recall_at_10:.3f} | {f.load_seconds:.0f} s |"
+            f"| {f.recall_at_10:.3f} | {f.load_seconds:.0f} s | {f.open_s:.2f} s | {f.hybrid_after_add_ms:.1f} ms "
+            f"| {f.optimize_s:.1f} s | {f.add_file_s:.2f} s |"
         )
     for f in figures:
         if f.nprobe_sweep:

@@ -108,6 +108,7 @@ def status(settings: Settings) -> int:
     print(f"Modèle d'embedding : {info.embed_model} ({info.dimension} dimensions)")
     print(f"Découpage : {info.chunk_size} caractères, chevauchement {info.chunk_overlap}")
     print(f"Version : {store.version}")
+    print(f"Segments : {store.layout}")
     if info.embed_model != settings.embed_model:
         print(f"Attention : le modèle configuré est {settings.embed_model} ; lancez `python -m index rebuild`.")
     if (info.chunk_size, info.chunk_overlap) != (settings.chunks.size, settings.chunks.overlap):
@@ -115,6 +116,21 @@ def status(settings: Settings) -> int:
             f"Attention : le découpage configuré est {settings.chunks.size}/{settings.chunks.overlap} ; "
             "lancez `python -m index rebuild`."
         )
+    return 0
+
+
+def optimize(settings: Settings) -> int:
+    """Fold every segment of the index into one, without what removals hid."""
+    import time
+
+    from index.writing import new_version
+
+    started = time.perf_counter()
+    with new_version(settings) as store:
+        before = store.layout
+        store.optimize()
+    after = open_index(settings)
+    print(f"Index optimisé en {time.perf_counter() - started:.1f} s : avant, {before} ; maintenant, {after.layout}.")
     return 0
 
 
@@ -187,6 +203,7 @@ def main() -> int:
     commands.add_parser("rebuild", help="tout réindexer depuis les fichiers sources (nouveau modèle, découpage)")
     commands.add_parser("list", help="lister les documents")
     commands.add_parser("status", help="décrire l'index")
+    commands.add_parser("optimize", help="fusionner les segments de l'index et libérer la place des documents retirés")
     migrate_parser = commands.add_parser("migrate", help="copier l'index dans un autre magasin (Milvus)")
     migrate_parser.add_argument(
         "--to", required=True, help="embedded, un fichier Milvus Lite ou http://hôte:19530 (un serveur Milvus)"
@@ -207,6 +224,8 @@ def main() -> int:
         return list_documents(settings)
     if args.command == "migrate":
         return migrate(settings, args.to, args.token, args.force)
+    if args.command == "optimize":
+        return optimize(settings)
     return status(settings)
 
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from rag.config import Settings
 from rag.errors import IndexMissingError
-from rag.store import IndexInfo, IndexStore, Store, copy_index
+from rag.store import IndexInfo, IndexStore, Store
 from rag.versions import collect_garbage, current_version, new_version_dir, publish, write_lock
 
 
@@ -48,9 +48,8 @@ def new_version(
         try:
             if fresh is not None:
                 store = IndexStore.create(version, fresh)
-            else:
-                copy_index(current, version)
-                store = IndexStore.open(version, embed_model=embed_model, writable=True)
+            else:  # a copy of the current index, or its segments and a new one (rag.store.embedded)
+                store = IndexStore.extend(current, version, embed_model=embed_model)
             try:
                 yield store
                 store.save()

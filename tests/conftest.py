@@ -33,7 +33,7 @@ def fake_embedder() -> FakeEmbedder:
 
 # Where a store-level test runs: the embedded store, Milvus Lite in process, and Milvus Lite
 # served over gRPC (the code path of a Milvus server). See on_backend().
-BACKENDS = ("embedded", "milvus-lite", "milvus-server")
+BACKENDS = ("embedded", "embedded-segments", "milvus-lite", "milvus-server")
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +44,21 @@ def milvus_server(tmp_path_factory: pytest.TempPathFactory):
 
 
 def on_backend(backend: str, settings: Settings, request: pytest.FixtureRequest) -> Settings:
-    """``settings`` with its index on ``backend`` (one of :data:`BACKENDS`), empty."""
+    """``settings`` with its index on ``backend`` (one of :data:`BACKENDS`), empty.
+
+    ``embedded-segments`` is the embedded store as it writes past ``SEGMENTS_FROM`` passages:
+    every write adds a delta segment or hides documents, and a third delta merges the deltas.
+    """
     if backend == "embedded":
+        return settings
+    if backend == "embedded-segments":
+        from rag.store import embedded
+
+        patch = pytest.MonkeyPatch()
+        patch.setattr(embedded, "SEGMENTS_FROM", 0)
+        patch.setattr(embedded, "MERGE_SHARE", 0)
+        patch.setattr(embedded, "MAX_DELTAS", 2)
+        request.addfinalizer(patch.undo)
         return settings
     from rag.store.milvus import disconnect
 

@@ -1,5 +1,5 @@
-"""What every version of the index must satisfy: the database, FAISS and BM25 hold exactly
-the same passages."""
+"""What every version of the index must satisfy: in each segment, the database, FAISS and BM25
+hold exactly the same passages; no document is visible in two segments."""
 
 from __future__ import annotations
 
@@ -7,23 +7,33 @@ import sqlite3
 from pathlib import Path
 
 from rag.store import IndexStore
-from rag.store.embedded import vector_ids
+from rag.store.segment import vector_ids
 
 
 def check_index(root: Path) -> set[str]:
-    """Open the current index, check its three parts agree, and return its document ids."""
+    """Open the current index, check the three parts of each segment agree, and return its
+    visible document ids."""
     store = IndexStore.open(root)
     try:
-        db: sqlite3.Connection = store._db
-        chunk_ids = {row[0] for row in db.execute("SELECT chunk_id FROM chunks")}
-        doc_ids = {row[0] for row in db.execute("SELECT doc_id FROM documents")}
-        orphans = db.execute("SELECT COUNT(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
-        assert orphans.fetchone()[0] == 0, "chunks without their document"
-        vectors = set(vector_ids(store._vectors).tolist())
-        keyword_ids = set(store._keywords._ids.tolist())
-        assert vectors == chunk_ids, f"FAISS {len(vectors)} ids vs SQLite {len(chunk_ids)}"
-        assert keyword_ids == chunk_ids, f"BM25 {len(keyword_ids)} ids vs SQLite {len(chunk_ids)}"
-        return doc_ids
+        visible: set[str] = set()
+        all_chunks: set[int] = set()
+        for segment in store._segments:
+            db: sqlite3.Connection = segment._db
+            chunk_ids = {row[0] for row in db.execute("SELECT chunk_id FROM chunks")}
+            doc_ids = {row[0] for row in db.execute("SELECT doc_id FROM documents")}
+            orphans = db.execute("SELECT COUNT(*) FROM chunks WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
+            assert orphans.fetchone()[0] == 0, "chunks without their document"
+            vectors = set(vector_ids(segment.vectors).tolist())
+            keyword_ids = set(segment.keywords._ids.tolist())
+            assert vectors == chunk_ids, f"FAISS {len(vectors)} ids vs SQLite {len(chunk_ids)}"
+            assert keyword_ids == chunk_ids, f"BM25 {len(keyword_ids)} ids vs SQLite {len(chunk_ids)}"
+            assert not chunk_ids & all_chunks, "a chunk id in two segments"
+            all_chunks |= chunk_ids
+            assert segment.hidden_docs <= doc_ids, "a hidden document the segment does not hold"
+            shown = doc_ids - segment.hidden_docs
+            assert not shown & visible, f"documents visible in two segments: {shown & visible}"
+            visible |= shown
+        return visible
     finally:
         store.close()
 

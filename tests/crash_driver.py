@@ -3,7 +3,9 @@
 ``python -m tests.crash_driver HOME add PATH...`` / ``remove DOC_ID...`` / ``rebuild``: the
 command of :mod:`index.update` on the index in HOME, with the fake embedder. It prints
 ``ready`` once its imports are done, so the killer's random delay falls in the command itself.
-With ``DEPECHE_MILVUS_URI`` set, the index is in that Milvus store.
+With ``DEPECHE_MILVUS_URI`` set, the index is in that Milvus store; with
+``DEPECHE_TEST_SEGMENTED=1``, the embedded store writes segments at any size (as past
+``SEGMENTS_FROM`` passages), merging deltas past two.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from tests.fakes import FakeEmbedder
 
 def main(argv: list[str]) -> int:
     home, command, *arguments = argv
+    if os.environ.get("DEPECHE_TEST_SEGMENTED") == "1":
+        from rag.store import embedded
+
+        embedded.SEGMENTS_FROM, embedded.MERGE_SHARE, embedded.MAX_DELTAS = 0, 0, 2
     settings = Settings(home=Path(home), lock_wait=60, milvus_uri=os.environ.get("DEPECHE_MILVUS_URI", ""))
     print("ready", flush=True)
     if command == "add":

@@ -41,11 +41,11 @@ def write_corpus(folder: Path, count: int) -> None:
         (folder / f"page-{n:03d}.txt").write_text(f"{page['title']}\n\n{text}", encoding="utf-8")
 
 
-def start(home: Path, *arguments: str, uri: str = "") -> tuple[subprocess.Popen, float]:
+def start(home: Path, *arguments: str, uri: str = "", segmented: bool = False) -> tuple[subprocess.Popen, float]:
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.crash_driver", str(home), *arguments],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DEPECHE_MILVUS_URI": uri},
+        env={**os.environ, "DEPECHE_MILVUS_URI": uri, "DEPECHE_TEST_SEGMENTED": "1" if segmented else ""},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -54,38 +54,44 @@ def start(home: Path, *arguments: str, uri: str = "") -> tuple[subprocess.Popen,
     return process, time.perf_counter()
 
 
-def run_to_end(home: Path, *arguments: str, uri: str = "") -> float:
-    process, started = start(home, *arguments, uri=uri)
+def run_to_end(home: Path, *arguments: str, uri: str = "", segmented: bool = False) -> float:
+    process, started = start(home, *arguments, uri=uri, segmented=segmented)
     _, errors = process.communicate(timeout=120)
     assert process.returncode == 0, errors
     return time.perf_counter() - started
 
 
-def test_kill_9_at_random_points_leaves_the_index_before_or_after(tmp_path, capsys):
+@pytest.mark.parametrize("layout", ["copy", "segments"])
+def test_kill_9_at_random_points_leaves_the_index_before_or_after(layout, tmp_path, capsys):
+    """``copy``: every write copies the index (under ``SEGMENTS_FROM`` passages); ``segments``:
+    writes add delta segments and hide removed documents, sharing the published segments by
+    hard link (past it), and a third delta merges the deltas."""
     home, corpus = tmp_path / "home", tmp_path / "corpus"
     write_corpus(corpus, 30)
     settings = Settings(home=home)
     add_documents(settings, [SEEDS], FakeEmbedder(), progress=False, on_wait=None)
     before = check_index(settings.index_dir)
+    segmented = layout == "segments"
+    kills = KILLS if not segmented else KILLS // 2
 
     # One clean run of each command: the states it moves between, and how long it takes.
-    durations = {"add": run_to_end(home, "add", str(corpus))}
+    durations = {"add": run_to_end(home, "add", str(corpus), segmented=segmented)}
     after = check_index(settings.index_dir)
     added = sorted(after - before)
     assert len(added) == 30
-    durations["rebuild"] = run_to_end(home, "rebuild")
+    durations["rebuild"] = run_to_end(home, "rebuild", segmented=segmented)
     assert check_index(settings.index_dir) == after
-    durations["remove"] = run_to_end(home, "remove", *added)
+    durations["remove"] = run_to_end(home, "remove", *added, segmented=segmented)
     assert check_index(settings.index_dir) == before
 
     rng = random.Random(SEED)
     state, outcomes = before, Counter()
-    for _ in range(KILLS):
+    for _ in range(kills):
         command = rng.choice(["rebuild", "add" if state == before else "remove"])
         arguments = {"add": [str(corpus)], "remove": added, "rebuild": []}[command]
         target = {"add": after, "remove": before, "rebuild": state}[command]
         version = current_version(settings.index_dir)
-        process, _ = start(home, command, *arguments)
+        process, _ = start(home, command, *arguments, segmented=segmented)
         time.sleep(rng.uniform(0, durations[command] * 1.1))
         process.kill()
         process.communicate()
@@ -96,12 +102,13 @@ def test_kill_9_at_random_points_leaves_the_index_before_or_after(tmp_path, caps
         outcomes[f"{command} {ended}: {'new' if published else 'old'} version"] += 1
         state = found
 
-    run_to_end(home, "add", str(corpus))  # the next command works, and tidies what the kills left
+    run_to_end(home, "add", str(corpus), segmented=segmented)  # the next command works, and tidies up
     assert check_index(settings.index_dir) == after
     leftovers = sorted(p.name for p in settings.index_dir.iterdir() if p.name not in (POINTER, ".lock"))
     assert len(leftovers) <= 2, leftovers  # the current version and the one before it
     with capsys.disabled():
-        print(f"\n{KILLS} kill -9 survived; durations {json.dumps({k: round(v, 2) for k, v in durations.items()})}")
+        rounded = json.dumps({k: round(v, 2) for k, v in durations.items()})
+        print(f"\n{layout}: {kills} kill -9 survived; durations {rounded}")
         for outcome, count in sorted(outcomes.items()):
             print(f"  {count:4d}  {outcome}")
 

@@ -92,7 +92,7 @@ def test_corrupted_vectors_file(tmp_path, fake_embedder):
 def test_vectors_out_of_step_with_the_database(tmp_path, fake_embedder):
     store, _ = make_store(tmp_path, fake_embedder)
     store.remove_document("2024-10-openai-paris")
-    store._vectors.add_with_ids(np.zeros((1, fake_embedder.dimension), np.float32), np.array([999]))
+    store._segments[0].vectors.add_with_ids(np.zeros((1, fake_embedder.dimension), np.float32), np.array([999]))
     store.save()
     store.remove_document("2025-03-27-openai-munich")  # staged, never saved
     store.close()
@@ -158,12 +158,12 @@ def test_a_large_index_goes_approximate_and_keeps_every_operation(tmp_path, fake
     seeds' size): searches, removal by id, reopening, export and the consistency check work."""
     import faiss
 
-    from rag.store import embedded
+    from rag.store import segment
 
-    monkeypatch.setattr(embedded, "APPROXIMATE_FROM", 10)
-    monkeypatch.setattr(embedded, "PROBE_SHARE", 1)  # every list: exact, so results can be compared
+    monkeypatch.setattr(segment, "APPROXIMATE_FROM", 10)
+    monkeypatch.setattr(segment, "PROBE_SHARE", 1)  # every list: exact, so results can be compared
     store, documents = make_store(tmp_path, fake_embedder)
-    assert isinstance(store._vectors, faiss.IndexIVFFlat)
+    assert isinstance(store._segments[0].vectors, faiss.IndexIVFFlat)
     munich = next(d for d in documents if d.doc_id.endswith("munich"))
     chunk = chunk_document(munich, SETTINGS)[2]
     vector = fake_embedder.embed_passages([chunk.text])[0]
@@ -174,7 +174,8 @@ def test_a_large_index_goes_approximate_and_keeps_every_operation(tmp_path, fake
     store.save()
     store.close()
     reopened = IndexStore.open(tmp_path / "index")
-    assert isinstance(reopened._vectors, faiss.IndexIVF) and reopened._vectors.nprobe == reopened._vectors.nlist
+    vectors = reopened._segments[0].vectors
+    assert isinstance(vectors, faiss.IndexIVF) and vectors.nprobe == vectors.nlist
     assert reopened.counts()[1] == sum(len(chunk_document(d, SETTINGS)) for d in documents) - removed
     assert {p.doc_id for p in reopened.passages(reopened.vector_search(vector, k=50))} == {munich.doc_id}
     exported = list(reopened.export())

@@ -4,8 +4,9 @@
   ask of a store;
 - :mod:`rag.store.records`: what it holds and gives back (:class:`Passage`, :class:`IndexInfo`,
   :class:`DocumentSummary`);
-- :mod:`rag.store.embedded`: today's backend, SQLite + FAISS + BM25 in a versioned folder
-  (:class:`IndexStore`).
+- :mod:`rag.store.embedded`: the default backend, a versioned folder of segments
+  (:class:`IndexStore`), each segment SQLite + FAISS + BM25 (:mod:`rag.store.segment`);
+- :mod:`rag.store.milvus`: the same on Milvus (Lite or a server).
 """
 
 from rag.store.embedded import (
@@ -13,7 +14,6 @@ from rag.store.embedded import (
     KEYWORDS_NAME,
     VECTORS_NAME,
     IndexStore,
-    copy_index,
     index_exists,
     recorded_sources,
     stored_documents,
@@ -31,7 +31,6 @@ __all__ = [
     "IndexStore",
     "Passage",
     "Store",
-    "copy_index",
     "index_exists",
     "keyword_text",
     "recorded_sources",

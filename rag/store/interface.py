@@ -56,6 +56,14 @@ class Store(Protocol):
     def save(self) -> None:
         """Make every staged change durable."""
 
+    def optimize(self) -> None:
+        """At :meth:`save`, reclaim what removals left and merge what writes split
+        (``python -m index optimize``)."""
+
+    @property
+    def layout(self) -> str:
+        """How the store holds the index now, in one French phrase (``python -m index status``)."""
+
     # -- searching: (chunk id, score), best first --
     def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]: ...
 

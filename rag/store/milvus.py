@@ -380,6 +380,21 @@ class MilvusStore:
             self._staged = 0
             self._flush()
 
+    def optimize(self) -> None:
+        """Ask Milvus to compact this generation's collections: deleted rows go, small
+        segments merge (Milvus does it in the background; Milvus Lite may not)."""
+        with self._lock:
+            for name in _names(self._generation).values():
+                try:
+                    self._call(self._client.compact, name)
+                except Exception as error:  # noqa: BLE001 - compaction is an optimization
+                    log.info("compaction of %s not done: %s", name, error)
+
+    @property
+    def layout(self) -> str:
+        """See :attr:`rag.store.Store.layout`."""
+        return f"génération {self._generation}, segments gérés par Milvus"
+
     def publish(self) -> None:
         """Make this (new) generation the one every reader opens, then drop the older ones."""
         with self._lock:
