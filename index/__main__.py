@@ -20,21 +20,23 @@ from pathlib import Path
 from rag.cli import run
 from rag.config import Settings
 from rag.errors import IndexCorruptedError, ModelMismatchError
-from rag.store.backend import index_present, indexed_documents, open_index
+from rag.store.backend import index_present, indexed_sources, open_index
 
 
 def build(settings: Settings, folders: list[Path], if_missing: bool, force: bool) -> int:
     sources = [settings.seeds_dir, *folders]
-    if index_present(settings) or indexed_documents(settings):
+    listed = indexed_sources(settings)
+    if listed or index_present(settings):
         if if_missing:
             try:
-                open_index(settings, embed_model=settings.embed_model).close()
-                print(f"Index présent dans {settings.index_dir}.")
+                store = open_index(settings, embed_model=settings.embed_model)
+                print(f"Index présent : {store.location}.")
+                store.close()
                 return 0
             except (ModelMismatchError, IndexCorruptedError) as error:
                 print(f"{error}\nReconstruction à partir des sources de l'index…")
                 return rebuild(settings)
-        outside = [d.doc_id for d in indexed_documents(settings) if not _under(Path(d.source), sources)]
+        outside = [doc_id for doc_id, source in listed if not _under(Path(source), sources)]
         if outside and not force:
             print(
                 f"L'index contient {len(outside)} document(s) ajouté(s) hors de {', '.join(map(str, sources))} "

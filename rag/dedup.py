@@ -43,11 +43,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from rag.text import fold_accents
 
@@ -137,6 +137,8 @@ def jaccard(a: set[str], b: set[str]) -> float:
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int) -> np.ndarray:
     """The permutation parameters for ``num_perm``, drawn once per process (from :data:`SEED`)."""
+    from datasketch import MinHash  # imported when first needed: it pulls in scipy (0.6 s)
+
     return MinHash(num_perm=num_perm, seed=SEED, scheme=SCHEME).permutations
 
 
@@ -147,6 +149,8 @@ def signature(text: str, *, shingle_size: int = SHINGLE_SIZE, num_perm: int = NU
     A text without any word gives the *empty* signature (see :func:`is_empty`), which
     matches nothing.
     """
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=num_perm, seed=SEED, scheme=SCHEME, permutations=_permutations(num_perm))
     minhash.update_batch([shingle.encode("utf-8") for shingle in shingles(text, shingle_size)])
     return minhash.hashvalues.astype(np.uint64, copy=False)
@@ -160,6 +164,16 @@ def is_empty(sig: np.ndarray) -> bool:
 def signature_to_bytes(sig: np.ndarray) -> bytes:
     """The signature as bytes (8 per value, little-endian), e.g. for a database BLOB."""
     return np.asarray(sig, dtype=np.uint64).astype(_BYTE_ORDER, copy=False).tobytes()
+
+
+def signatures_from_bytes(blobs: Sequence[bytes]) -> np.ndarray:
+    """Stored signatures (:func:`signature_to_bytes`) as the rows of one uint64 matrix."""
+    if not blobs:
+        return np.zeros((0, NUM_PERM), dtype=np.uint64)
+    width = len(blobs[0])
+    if not width or width % _BYTE_ORDER.itemsize or any(len(blob) != width for blob in blobs):
+        raise ValueError("stored signatures are non-empty multiples of 8 bytes, all of one length")
+    return np.frombuffer(b"".join(blobs), dtype=_BYTE_ORDER).astype(np.uint64).reshape(len(blobs), -1)
 
 
 def signature_from_bytes(data: bytes) -> np.ndarray:

@@ -4,12 +4,13 @@
 
     data/index/
         CURRENT         "v-…-b\\nv-…-a": the current version, then the one before it
-        v-…-a/          a complete index (store.sqlite, vectors.faiss, bm25/), never changed
-        v-…-b/          once published
+        v-…-a/          a complete index (store.sqlite, vectors.faiss, bm25/, and past
+        v-…-b/          a size delta segments: rag.store.embedded), never changed once published
         .lock           held by the one process that writes
 
-A writer (``python -m index add``, ``remove``, ``build``, ``rebuild``) takes the lock, writes
-a new version beside the current one (a copy it changes, or a fresh build), makes it durable
+A writer (``python -m index add``, ``remove``, ``build``, ``rebuild``, ``optimize``) takes the
+lock, writes a new version beside the current one (a copy it changes, the current segments by
+hard link plus a new one, or a fresh build), makes it durable
 (fsync), then replaces ``CURRENT`` by ``os.replace`` — the one atomic step. A crash (kill -9)
 before that step leaves ``CURRENT`` naming the old version, untouched; after it, the new one.
 Either way the next writer deletes the half-written leftovers.

@@ -46,7 +46,7 @@ def check_store(settings) -> set[str]:
     from collections import Counter
 
     from rag.store.backend import open_index
-    from rag.store.milvus import _names
+    from rag.store.milvus_layout import collection_names as _names
 
     store = open_index(settings)
     names = _names(store._generation)

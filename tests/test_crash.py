@@ -117,7 +117,8 @@ def visible(settings: Settings) -> dict[str, str]:
     """What a reader of the Milvus store sees: each document's id and version, every one whole
     (all its passages searchable, its text readable); then this process lets go of the store."""
     from rag.store.backend import open_index
-    from rag.store.milvus import _names, disconnect
+    from rag.store.milvus import disconnect
+    from rag.store.milvus_layout import collection_names as _names
 
     try:
         store = open_index(settings)

@@ -14,7 +14,7 @@ from index.build import build_index
 from index.update import add_documents, remove_documents
 from index.writing import new_version
 from rag.errors import IndexCorruptedError
-from rag.store import IndexStore, embedded, stored_documents
+from rag.store import IndexStore, embedded, segment, stored_documents
 from rag.versions import current_version
 from tests.conftest import SEEDS
 from tests.consistency import check_index
@@ -217,3 +217,53 @@ def test_status_shows_the_segments_and_optimize_folds_them(segmented, settings, 
     out = capsys.readouterr().out
     assert out.startswith("Index optimisé en ") and out.rstrip().endswith("maintenant, un segment.")
     assert check_index(settings.index_dir) == {*SEED_IDS, "article-01"}
+
+
+def test_a_reader_keeps_its_version_while_writers_add_hide_merge_and_delete_it(
+    segmented, settings, fake_embedder, tmp_path
+):
+    """Its segments are mapped and its database open: later versions share them by hard link,
+    a merge writes new files, and deleting the old version folder leaves the open files whole."""
+    build_index(settings, [SEEDS], fake_embedder, progress=False)
+    add_documents(settings, [write_articles(tmp_path / "a", 2)], fake_embedder, progress=False)
+    reader = open_current(settings, fake_embedder)
+    first = reader.directory
+    question = fake_embedder.embed_query("tramway de Ville1")
+    before = [(p.doc_id, p.text) for p in reader.passages(reader.vector_search(question, 5))]
+    keyword_before = reader.keyword_search("Ville1", 3)
+
+    remove_documents(settings, ["article-01", SEED_IDS[0]], on_wait=None)
+    add_documents(settings, [write_articles(tmp_path / "b", 2, start=5)], fake_embedder, progress=False)
+    with new_version(settings, on_wait=None) as store:
+        store.optimize()
+    assert not first.exists()  # two versions on, its folder is gone
+
+    assert [(p.doc_id, p.text) for p in reader.passages(reader.vector_search(question, 5))] == before
+    assert reader.keyword_search("Ville1", 3) == keyword_before
+    assert reader.document("article-01") is not None and reader.counts()[0] == 4
+    assert {d.doc_id for d in open_current(settings, fake_embedder).documents()} == {
+        SEED_IDS[1],
+        "article-00",
+        "article-05",
+        "article-06",
+    }
+
+
+def test_fingerprints_are_read_from_the_segments_files_and_follow_hiding(segmented, settings, fake_embedder, tmp_path):
+    build_index(settings, [SEEDS], fake_embedder, progress=False)
+    add_documents(settings, [write_articles(tmp_path / "a", 2)], fake_embedder, progress=False)
+    remove_documents(settings, [SEED_IDS[0]], on_wait=None)
+    version = current_version(settings.index_dir)
+    store = open_current(settings, fake_embedder)
+    ids, matrix = store.minhashes()
+    assert sorted(ids) == [SEED_IDS[1], "article-00", "article-01"] and matrix.shape == (3, 128)
+    assert isinstance(store._segments[0].minhashes()[1], np.ndarray)
+    assert (version / segment.FINGERPRINTS_NAME).is_file()  # the base's, mapped by readers
+    with new_version(settings, on_wait=None) as writer:
+        writer.optimize()
+    optimized = current_version(settings.index_dir)
+    assert json.loads((optimized / segment.FINGERPRINT_IDS_NAME).read_text()) == sorted(ids)
+    reopened = open_current(settings, fake_embedder)
+    assert {k: v.tobytes() for k, v in zip(*reopened.minhashes(), strict=True)} == {
+        k: v.tobytes() for k, v in zip(ids, matrix, strict=True)
+    }

@@ -50,3 +50,16 @@ def indexed_documents(settings: Settings) -> list[Document]:
         store = MilvusStore.open(settings.milvus_uri, token=settings.milvus_token, **settings.milvus_layout)
         return list(store.all_documents())
     return stored_documents(settings.index_dir)
+
+
+def indexed_sources(settings: Settings) -> list[tuple[str, str]]:
+    """``(doc_id, source)`` of every document the index holds, without their text (see
+    :func:`indexed_documents`); empty when there is no index."""
+    if uses_milvus(settings):
+        from rag.store.milvus import MilvusStore
+
+        if not MilvusStore.exists(settings.milvus_uri, settings.milvus_token, **settings.milvus_layout):
+            return []
+        store = MilvusStore.open(settings.milvus_uri, token=settings.milvus_token, **settings.milvus_layout)
+        return [(summary.doc_id, summary.source) for summary in store.documents()]
+    return [(document.doc_id, document.source) for document in stored_documents(settings.index_dir)]

@@ -43,6 +43,7 @@ from rag.store.records import DocumentSummary, IndexInfo, Passage, StoredDocumen
 from rag.store.segment import (
     DB_NAME,
     KEYWORDS_NAME,
+    SEGMENT_FILES,
     VECTORS_NAME,
     Segment,
     _document,
@@ -55,9 +56,9 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "segments.json"
 DELTAS = "segments"
-# Below this many passages a write copies the whole index (0.7 s at 10,000 passages); above, it
-# adds a delta segment (docs/scaling.md).
-SEGMENTS_FROM = 20_000
+# Below this many passages a write copies the whole index (about 0.3 s at 5,000 passages, 1 s at
+# 10,000); above, it adds a delta segment (0.1 s at 100,000, 0.6 s at a million: docs/scaling.md).
+SEGMENTS_FROM = 5_000
 MAX_DELTAS = 8  # more delta segments are merged into one
 MERGE_SHARE = 4  # deltas holding more than 1/MERGE_SHARE of the base's passages are merged into it
 
@@ -261,26 +262,33 @@ class IndexStore:
         return 0
 
     def optimize(self) -> None:
-        """Fold every segment into one new base at :meth:`save`, leaving out what they hide."""
+        """Fold every segment into one new base at :meth:`save`, leaving out what they hide
+        (a copy of the whole index, even when it is one segment already)."""
         self._merge_all = True
 
     def save(self) -> None:
         """Write the staged segment, merge segments as the policy says, and write the manifest."""
         with self._lock:
-            if self._target is not None:
-                self._target.save()
             base, deltas = self._segments[0], self._segments[1:]
             delta_passages = sum(segment.chunk_count for segment in deltas)
             hidden = sum(segment.hidden_chunk_count for segment in self._segments)
-            if len(self._segments) > 1 or hidden:
-                if (
-                    self._merge_all
-                    or (delta_passages + hidden) * MERGE_SHARE > base.chunk_count
-                    or base.chunk_count + delta_passages < SEGMENTS_FROM
+            merge = None
+            if self._merge_all:  # rewritten whole, in today's format, even from one segment
+                merge = self._merge_into_base
+            elif len(self._segments) > 1 or hidden:
+                if (delta_passages + hidden) * MERGE_SHARE > base.chunk_count or (
+                    base.chunk_count + delta_passages < SEGMENTS_FROM
                 ):
-                    self._merge_into_base()
+                    merge = self._merge_into_base
                 elif len(deltas) > MAX_DELTAS:
-                    self._merge_deltas()
+                    merge = self._merge_deltas
+            if self._target is not None:
+                if merge is not None and self._target is not base:
+                    self._target.commit()  # a merge reads its rows: its own indexes would be thrown away
+                else:
+                    self._target.save()
+            if merge is not None:
+                merge()
             _write_manifest(
                 self.directory,
                 {
@@ -308,8 +316,11 @@ class IndexStore:
         merged = _merge(self._segments, merged_dir)
         for segment in self._segments:
             segment.close()
-        for name in (DB_NAME, VECTORS_NAME):  # the old base's files are links: replacing them
-            os.replace(merged_dir / name, self.directory / name)  # leaves the version before whole
+        for name in SEGMENT_FILES:  # the old base's files are links: replacing them
+            if (merged_dir / name).exists():  # leaves the version before whole
+                os.replace(merged_dir / name, self.directory / name)
+            else:
+                (self.directory / name).unlink(missing_ok=True)
         shutil.rmtree(self.directory / KEYWORDS_NAME)
         os.replace(merged_dir / KEYWORDS_NAME, self.directory / KEYWORDS_NAME)
         shutil.rmtree(merged_dir)
@@ -382,15 +393,12 @@ class IndexStore:
         """The id of a document whose normalized text has this hash (an exact duplicate)."""
         return next((d for s in self._segments if (d := s.document_with_text_hash(text_hash)) is not None), None)
 
-    def minhashes(self) -> tuple[list[str], list[bytes]]:
-        """Every document's id and MinHash signature, for near-duplicate search."""
-        ids: list[str] = []
-        signatures: list[bytes] = []
-        for segment in self._segments:
-            more_ids, more = segment.minhashes()
-            ids += more_ids
-            signatures += more
-        return ids, signatures
+    def minhashes(self) -> tuple[list[str], np.ndarray]:
+        """Every document's id and MinHash signature (a row of the matrix), for near-duplicate search."""
+        found = [segment.minhashes() for segment in self._segments]
+        if len(found) == 1:
+            return found[0]
+        return [doc_id for ids, _ in found for doc_id in ids], np.concatenate([matrix for _, matrix in found])
 
     def documents(self) -> list[DocumentSummary]:
         found = [summary for segment in self._segments for summary in segment.documents()]

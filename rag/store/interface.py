@@ -82,7 +82,8 @@ class Store(Protocol):
 
     def document_with_text_hash(self, text_hash: str) -> str | None: ...
 
-    def minhashes(self) -> tuple[list[str], list[bytes]]: ...
+    def minhashes(self) -> tuple[list[str], np.ndarray]:
+        """Every document's id and MinHash signature, one row of the matrix each (:mod:`rag.dedup`)."""
 
     def counts(self) -> tuple[int, int]:
         """(documents, chunks)."""

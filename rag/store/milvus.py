@@ -29,170 +29,67 @@ rows that the next writer removes from the journal (:meth:`MilvusStore._recover`
 rebuild writes a new generation and publishes it by one upsert of ``current``. A writer holds
 at most ``STAGE_LIMIT`` passages in memory: a larger ``add`` on Milvus becomes visible in steps
 (each document whole), where the embedded store publishes the whole command at once.
+
+This module is the store; :mod:`rag.store.milvus_client` holds the connections and
+:mod:`rag.store.milvus_layout` the collections' names, schemas and rows.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import fcntl
-import hashlib
 import json
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 from rag.chunking import Chunk
+from rag.dedup import signatures_from_bytes
 from rag.documents import Document, page_at
 from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError, StoreUnavailableError
 from rag.keyword import FrenchAnalyzer
+from rag.store.milvus_client import (
+    SETTING,
+    connect,
+    disconnect,
+    is_remote,
+    loaded_collections,
+    public_uri,
+    reason,
+    unavailable_as_error,
+)
+from rag.store.milvus_layout import (
+    BM25,
+    DOCUMENT_FIELDS,
+    PREFIX,
+    TEXT_MAX,
+    batches,
+    body_rows,
+    chunk_key,
+    collection_names,
+    create_generation,
+    document_of,
+    document_row,
+    drop_collection,
+    ensure_meta,
+    in_filter,
+    info_json,
+    load_collection,
+    meta_row,
+    published_generation,
+    quoted,
+    stored_generations,
+)
 from rag.store.records import SCHEMA_VERSION, DocumentSummary, IndexInfo, Passage, StoredDocument, keyword_text
+
+__all__ = ["MilvusStore", "disconnect", "public_uri"]
 
 log = logging.getLogger(__name__)
 
-PREFIX = "depeche"
-SETTING = "DEPECHE_MILVUS_URI"
-BODY_PART = 16_000  # characters: at most 64 KB of UTF-8, Milvus's longest string
-TEXT_MAX = 65_535
 PAGE = 4_096  # rows per query page
 STAGE_LIMIT = 20_000  # passages a writer holds in memory before it writes them
-HNSW = {"M": 16, "efConstruction": 200}
-BM25 = {"bm25_k1": 1.5, "bm25_b": 0.75}
-_PLACEHOLDER = [0.0, 0.0]
-
-_clients: dict[tuple[str, str], object] = {}
-_clients_lock = threading.Lock()
-_loaded: set[tuple[int, str]] = set()  # (client, collection) loaded in this process
-_layouts: dict[int, tuple[int, int]] = {}  # client -> (shards, replicas) of the collections it creates and loads
-
-
-REMOTE_SCHEMES = ("http://", "https://", "tcp://")
-_FORMS = "attendu un fichier *.db (Milvus Lite) ou http://hôte:19530 (un serveur)"
-
-
-def is_remote(uri: str) -> bool:
-    return uri.startswith(REMOTE_SCHEMES)
-
-
-def public_uri(uri: str) -> str:
-    """The URI without a password or token, for messages and ``python -m index status``."""
-    if not is_remote(uri):
-        return str(Path(uri).expanduser().resolve())
-    parts = urlsplit(uri)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def connect(uri: str, token: str = "", *, shards: int = 1, replicas: int = 1) -> object:
-    """One client per URI and process: Milvus Lite locks its file against a second opening,
-    and the chat's corpus tab writes through the process that reads. ``shards`` and
-    ``replicas`` (``DEPECHE_MILVUS_SHARDS``, ``DEPECHE_MILVUS_REPLICAS``) shape the collections
-    it creates and how many copies a cluster loads; Milvus Lite accepts and ignores them."""
-    from pymilvus import MilvusClient
-    from pymilvus.exceptions import MilvusException
-
-    # pymilvus and Milvus Lite log every failure with its traceback; here each becomes one French line.
-    for name in ("pymilvus", "pymilvus.milvus_client", "milvus_lite"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-    if not is_remote(uri) and ("://" in uri or not uri.endswith(".db")):
-        raise StoreUnavailableError(uri, SETTING, f"adresse non reconnue, {_FORMS}")
-    target = uri if is_remote(uri) else str(Path(uri).expanduser().resolve())
-    key = (target, token)
-    with _clients_lock:
-        if key in _clients:
-            _layouts[id(_clients[key])] = (shards, replicas)
-            return _clients[key]
-        if not is_remote(uri):
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
-            if _held_elsewhere(Path(target)):
-                raise StoreUnavailableError(public_uri(uri), SETTING, _LOCKED)
-        try:
-            client = MilvusClient(uri=target, token=token, timeout=10)
-            client.list_collections()
-        except MilvusException as error:
-            raise StoreUnavailableError(public_uri(uri), SETTING, _reason(error)) from None
-        except Exception as error:  # Milvus Lite's lock, a refused connection, a bad URI
-            raise StoreUnavailableError(public_uri(uri), SETTING, _reason(error)) from None
-        _clients[key] = client
-        _layouts[id(client)] = (shards, replicas)
-        return client
-
-
-def disconnect(uri: str, token: str = "") -> None:
-    """Close this process's client for ``uri``; a Lite file is then free for another process."""
-    target = uri if is_remote(uri) else str(Path(uri).expanduser().resolve())
-    with _clients_lock:
-        client = _clients.pop((target, token), None)
-    if client is not None:
-        _loaded.difference_update({key for key in _loaded if key[0] == id(client)})
-        client.close()
-    if not is_remote(uri):
-        from milvus_lite.server_manager import server_manager_instance
-
-        server_manager_instance.release_server(target)
-
-
-_LOCKED = (
-    "la base Milvus Lite est ouverte par un autre processus (Milvus Lite n'en admet qu'un) ; "
-    "pour la partager entre le chat et `python -m index`, servez-la avec "
-    "`milvus-lite server --data-dir … --port 19530` et DEPECHE_MILVUS_URI=http://127.0.0.1:19530"
-)
-
-
-def _held_elsewhere(path: Path) -> bool:
-    """Whether another process holds Milvus Lite's lock on this database folder."""
-    lock = path / "LOCK"
-    if not lock.is_file():
-        return False
-    with open(lock, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return False
-
-
-@contextmanager
-def _unavailable_as_error(uri: str) -> Iterator[None]:
-    """A Milvus call outside a store's own (opening it): its failure becomes one French line."""
-    from pymilvus.exceptions import MilvusException
-
-    try:
-        yield
-    except MilvusException as error:
-        raise StoreUnavailableError(public_uri(uri), SETTING, _reason(error)) from None
-
-
-def _reason(error: Exception) -> str:
-    text = getattr(error, "message", None) or str(error) or type(error).__name__
-    return " ".join(text.split())[:300].rstrip(" .")
-
-
-def chunk_key(doc_id: str, sha256: str, position: int) -> int:
-    """A passage's id: stable for a document's version, so a writer needs no counter."""
-    digest = hashlib.blake2b(f"{doc_id}\0{sha256}\0{position}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") >> 1
-
-
-def _doc_key(doc_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big") >> 1
-
-
-def _quote(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _in(field: str, values: Sequence) -> str:
-    return f"{field} in [{', '.join(_quote(v) if isinstance(v, str) else str(int(v)) for v in values)}]"
 
 
 class MilvusStore:
@@ -221,18 +118,18 @@ class MilvusStore:
     @classmethod
     def exists(cls, uri: str, token: str = "", **layout: int) -> bool:
         client = connect(uri, token, **layout)
-        with _unavailable_as_error(uri):
-            return _published(client) is not None
+        with unavailable_as_error(uri):
+            return published_generation(client) is not None
 
     @classmethod
     def create(cls, uri: str, info: IndexInfo, token: str = "", **layout: int) -> MilvusStore:
         """A writer on a new, empty generation; :meth:`publish` makes it the current one.
         ``layout``: ``shards`` and ``replicas`` (see :func:`connect`)."""
         client = connect(uri, token, **layout)
-        with _unavailable_as_error(uri):
-            _ensure_meta(client)
-            generation = max([*_generations(client), (_published(client) or (0, None))[0]]) + 1
-            _create_generation(client, generation, info)
+        with unavailable_as_error(uri):
+            ensure_meta(client)
+            generation = max([*stored_generations(client), (published_generation(client) or (0, None))[0]]) + 1
+            create_generation(client, generation, info)
         return cls(uri, token, client, generation, info, writable=True)
 
     @classmethod
@@ -240,12 +137,12 @@ class MilvusStore:
         cls, uri: str, *, token: str = "", embed_model: str | None = None, writable: bool = False, **layout: int
     ) -> MilvusStore:
         client = connect(uri, token, **layout)
-        with _unavailable_as_error(uri):
+        with unavailable_as_error(uri):
             return cls._open(uri, token, client, embed_model, writable)
 
     @classmethod
     def _open(cls, uri: str, token: str, client, embed_model: str | None, writable: bool) -> MilvusStore:
-        published = _published(client)
+        published = published_generation(client)
         if published is None:
             raise IndexMissingError(public_uri(uri))
         generation, info = published
@@ -253,11 +150,11 @@ class MilvusStore:
             raise IndexCorruptedError(public_uri(uri), f"format {info.schema_version}, attendu {SCHEMA_VERSION}")
         if embed_model is not None and embed_model != info.embed_model:
             raise ModelMismatchError(info.embed_model, embed_model)
-        missing = [n for n in _names(generation).values() if not client.has_collection(n)]
+        missing = [n for n in collection_names(generation).values() if not client.has_collection(n)]
         if missing:
             raise IndexCorruptedError(public_uri(uri), f"collection(s) absente(s) : {', '.join(missing)}")
-        for name in _names(generation).values():
-            _load(client, name)
+        for name in collection_names(generation).values():
+            load_collection(client, name)
         store = cls(uri, token, client, generation, info, writable=writable)
         if writable:
             store._recover()
@@ -282,7 +179,7 @@ class MilvusStore:
         under way finishes; passages keep their ids across generations)."""
         if self._writable:
             return self
-        published = self._call(_published, self._client)
+        published = self._call(published_generation, self._client)
         if published is None or published[0] == self._generation:
             return self
         generation, info = published
@@ -290,8 +187,8 @@ class MilvusStore:
             log.warning("Milvus generation %s not opened: built with %s", generation, info.embed_model)
             return self
         with self._lock:
-            for name in _names(generation).values():
-                self._call(_load, self._client, name)
+            for name in collection_names(generation).values():
+                self._call(load_collection, self._client, name)
             log.info("Milvus generation %s opened", generation)
             self._generation, self.info = generation, info
         return self
@@ -351,30 +248,30 @@ class MilvusStore:
             if not self._added and not self._removed:
                 self._flush()
                 return
-            names = _names(self._generation)
+            names = collection_names(self._generation)
             touched = sorted({*self._added, *self._removed})
-            self._call(self._client.upsert, f"{PREFIX}_meta", [_meta_row("pending", json.dumps(touched))])
+            self._call(self._client.upsert, f"{PREFIX}_meta", [meta_row("pending", json.dumps(touched))])
             self._call(self._client.flush, f"{PREFIX}_meta")
             rows = [row for _, chunk_rows, _, _ in self._added.values() for row in chunk_rows]
-            for batch in _batches(rows, 1000):
+            for batch in batches(rows, 1000):
                 batch = [{**row, "vector": row["vector"].tolist()} for row in batch]
                 self._call(self._client.upsert, names["chunks"], batch)
-            bodies = [row for document, *_ in self._added.values() for row in _body_rows(document)]
-            for batch in _batches(bodies, 100):
+            bodies = [row for document, *_ in self._added.values() for row in body_rows(document)]
+            for batch in batches(bodies, 100):
                 self._call(self._client.upsert, names["bodies"], batch)
             documents = [
-                _document_row(document, len(chunk_rows), text_hash, minhash)
+                document_row(document, len(chunk_rows), text_hash, minhash)
                 for document, chunk_rows, text_hash, minhash in self._added.values()
             ]
-            for batch in _batches(documents, 1000):
+            for batch in batches(documents, 1000):
                 self._call(self._client.upsert, names["documents"], batch)
             gone = [doc_id for doc_id in self._removed if doc_id not in self._added]
-            for batch in _batches(gone, 500):
-                self._call(self._client.delete, names["documents"], filter=_in("doc_id", batch))
+            for batch in batches(gone, 500):
+                self._call(self._client.delete, names["documents"], filter=in_filter("doc_id", batch))
             # Only replaced and removed documents have rows of another version: new ones have
             # none (a writer that died before had its leftovers removed by _recover).
             self._delete_stale(sorted(self._removed))
-            self._call(self._client.delete, f"{PREFIX}_meta", filter=_in("key", ["pending"]))
+            self._call(self._client.delete, f"{PREFIX}_meta", filter=in_filter("key", ["pending"]))
             self._added.clear()
             self._removed.clear()
             self._staged = 0
@@ -384,7 +281,7 @@ class MilvusStore:
         """Ask Milvus to compact this generation's collections: deleted rows go, small
         segments merge (Milvus does it in the background; Milvus Lite may not)."""
         with self._lock:
-            for name in _names(self._generation).values():
+            for name in collection_names(self._generation).values():
                 try:
                     self._call(self._client.compact, name)
                 except Exception as error:  # noqa: BLE001 - compaction is an optimization
@@ -401,63 +298,66 @@ class MilvusStore:
             self._call(
                 self._client.upsert,
                 f"{PREFIX}_meta",
-                [_meta_row("current", str(self._generation)), _meta_row(f"info:{self._generation}", _info(self.info))],
+                [
+                    meta_row("current", str(self._generation)),
+                    meta_row(f"info:{self._generation}", info_json(self.info)),
+                ],
             )
             self._call(self._client.flush, f"{PREFIX}_meta")
-            with _unavailable_as_error(self.uri):
+            with unavailable_as_error(self.uri):
                 self._collect_garbage()
 
     def discard(self) -> None:
         """Drop this unpublished generation (a build that failed); if Milvus is gone too, the
         next writer's garbage collection drops it."""
         try:
-            for name in _names(self._generation).values():
-                _drop(self._client, name)
+            for name in collection_names(self._generation).values():
+                drop_collection(self._client, name)
         except Exception as error:  # noqa: BLE001 - the build's own error is the one to report
-            log.warning("Milvus generation %s not dropped: %s", self._generation, _reason(error))
+            log.warning("Milvus generation %s not dropped: %s", self._generation, reason(error))
 
     def _flush(self) -> None:
-        for name in (*_names(self._generation).values(), f"{PREFIX}_meta"):
+        for name in (*collection_names(self._generation).values(), f"{PREFIX}_meta"):
             self._call(self._client.flush, name)
 
     def _delete_stale(self, doc_ids: Sequence[str]) -> None:
         """Rows of these documents that are not of their published version (or of no version)."""
-        names = _names(self._generation)
+        names = collection_names(self._generation)
         current: dict[str, str] = {}
-        for batch in _batches(list(doc_ids), 500):
-            rows = self._query(names["documents"], _in("doc_id", batch), ["doc_id", "sha256"])
+        for batch in batches(list(doc_ids), 500):
+            rows = self._query(names["documents"], in_filter("doc_id", batch), ["doc_id", "sha256"])
             current.update({row["doc_id"]: row["sha256"] for row in rows})
         absent = [doc_id for doc_id in doc_ids if doc_id not in current]
-        for batch in _batches(absent, 500):
+        for batch in batches(absent, 500):
             for name in (names["chunks"], names["bodies"]):
-                self._call(self._client.delete, name, filter=_in("doc_id", batch))
+                self._call(self._client.delete, name, filter=in_filter("doc_id", batch))
         for doc_id, sha in current.items():
             for name in (names["chunks"], names["bodies"]):
-                condition = f"doc_id == {_quote(doc_id)} and sha256 != {_quote(sha)}"
+                condition = f"doc_id == {quoted(doc_id)} and sha256 != {quoted(sha)}"
                 self._call(self._client.delete, name, filter=condition)
 
     def _recover(self) -> None:
         """Finish what a writer killed during :meth:`save` left: its journal names the documents."""
-        rows = self._query(f"{PREFIX}_meta", _in("key", ["pending"]), ["value"])
+        rows = self._query(f"{PREFIX}_meta", in_filter("key", ["pending"]), ["value"])
         if rows:
             touched = json.loads(rows[0]["value"])
             log.warning("Milvus: a write was interrupted; cleaning %d document(s)", len(touched))
             self._delete_stale(touched)
-            self._call(self._client.delete, f"{PREFIX}_meta", filter=_in("key", ["pending"]))
+            self._call(self._client.delete, f"{PREFIX}_meta", filter=in_filter("key", ["pending"]))
             self._flush()
 
     def _collect_garbage(self) -> None:
         """Drop the generations that are not published (older ones, or a build that died)."""
-        published = _published(self._client)
+        published = published_generation(self._client)
         current = published[0] if published else self._generation
-        generations = _generations(self._client)
+        generations = stored_generations(self._client)
         previous = max((g for g in generations if g < current), default=current)
         keep = {self._generation, current, previous}
         for generation in generations:
             if generation not in keep:
-                for name in _names(generation).values():
-                    _drop(self._client, name)
-                self._client.delete(f"{PREFIX}_meta", filter=_in("key", [f"info:{generation}"]))
+                for name in collection_names(generation).values():
+                    drop_collection(self._client, name)
+                self._client.delete(f"{PREFIX}_meta", filter=in_filter("key", [f"info:{generation}"]))
 
     # -- searching -------------------------------------------------------------------
 
@@ -467,7 +367,7 @@ class MilvusStore:
             return []
         hits = self._call(
             self._client.search,
-            _names(self._generation)["chunks"],
+            collection_names(self._generation)["chunks"],
             data=[terms],
             anns_field="sparse",
             limit=k,
@@ -485,7 +385,7 @@ class MilvusStore:
         vector = np.asarray(query, dtype=np.float32).reshape(-1).tolist()
         hits = self._call(
             self._client.search,
-            _names(self._generation)["chunks"],
+            collection_names(self._generation)["chunks"],
             data=[vector],
             anns_field="vector",
             limit=k,
@@ -499,7 +399,7 @@ class MilvusStore:
     def passages(self, scored_ids: Sequence[tuple[int, float]]) -> list[Passage]:
         if not scored_ids:
             return []
-        names = _names(self._generation)
+        names = collection_names(self._generation)
         fields = ["chunk_id", "doc_id", "sha256", "start", "end", "text"]
         chunks = {
             row["chunk_id"]: row
@@ -512,7 +412,9 @@ class MilvusStore:
             {
                 row["doc_id"]: row
                 for row in self._query(
-                    names["documents"], _in("doc_id", doc_ids), ["doc_id", "sha256", "title", "date", "source", "pages"]
+                    names["documents"],
+                    in_filter("doc_id", doc_ids),
+                    ["doc_id", "sha256", "title", "date", "source", "pages"],
                 )
             }
             if doc_ids
@@ -544,34 +446,34 @@ class MilvusStore:
     def document(self, doc_id: str) -> Document | None:
         if doc_id in self._removed:
             return None
-        row = self._document_row(doc_id, _DOCUMENT_FIELDS)
+        row = self._document_row(doc_id, DOCUMENT_FIELDS)
         if row is None:
             return None
         parts = self._query(
-            _names(self._generation)["bodies"],
-            f"doc_id == {_quote(doc_id)} and sha256 == {_quote(row['sha256'])}",
+            collection_names(self._generation)["bodies"],
+            f"doc_id == {quoted(doc_id)} and sha256 == {quoted(row['sha256'])}",
             ["part", "text"],
         )
         body = "".join(part["text"] for part in sorted(parts, key=lambda part: part["part"]))
-        return _document(row, body)
+        return document_of(row, body)
 
     def all_documents(self) -> Iterator[Document]:
         """Every document with its text (a rebuild, a migration)."""
-        for row in self._scan(_names(self._generation)["documents"], ["doc_id"]):
+        for row in self._scan(collection_names(self._generation)["documents"], ["doc_id"]):
             document = self.document(row["doc_id"])
             if document is not None:
                 yield document
 
     def export(self) -> Iterator[StoredDocument]:
         """See :meth:`rag.store.Store.export`."""
-        names = _names(self._generation)
+        names = collection_names(self._generation)
         for row in self._scan(names["documents"], ["doc_id", "text_hash", "minhash"]):
             document = self.document(row["doc_id"])
             if document is None:
                 continue
             chunks = self._query(
                 names["chunks"],
-                f"doc_id == {_quote(document.doc_id)} and sha256 == {_quote(document.sha256)}",
+                f"doc_id == {quoted(document.doc_id)} and sha256 == {quoted(document.sha256)}",
                 ["position", "start", "end", "text", "vector"],
             )
             chunks.sort(key=lambda chunk: chunk["position"])
@@ -586,28 +488,33 @@ class MilvusStore:
             )
 
     def documents(self) -> list[DocumentSummary]:
-        rows = self._scan(_names(self._generation)["documents"], ["doc_id", "title", "date", "source", "chunks"])
+        rows = self._scan(
+            collection_names(self._generation)["documents"], ["doc_id", "title", "date", "source", "chunks"]
+        )
         summaries = [DocumentSummary(r["doc_id"], r["title"], r["date"], r["source"], int(r["chunks"])) for r in rows]
         summaries.sort(key=lambda s: s.doc_id)
         summaries.sort(key=lambda s: s.date or "", reverse=True)
         return summaries
 
     def sources(self) -> dict[str, tuple[str, str]]:
-        rows = self._scan(_names(self._generation)["documents"], ["doc_id", "source", "sha256"])
+        rows = self._scan(collection_names(self._generation)["documents"], ["doc_id", "source", "sha256"])
         return {r["source"]: (r["doc_id"], r["sha256"]) for r in rows if r["doc_id"] not in self._removed}
 
     def document_with_text_hash(self, text_hash: str) -> str | None:
-        rows = self._query(_names(self._generation)["documents"], f"text_hash == {_quote(text_hash)}", ["doc_id"])
+        rows = self._query(
+            collection_names(self._generation)["documents"], f"text_hash == {quoted(text_hash)}", ["doc_id"]
+        )
         found = [r["doc_id"] for r in rows if r["doc_id"] not in self._removed]
         return found[0] if found else None
 
-    def minhashes(self) -> tuple[list[str], list[bytes]]:
-        rows = self._scan(_names(self._generation)["documents"], ["doc_id", "minhash"])
+    def minhashes(self) -> tuple[list[str], np.ndarray]:
+        rows = self._scan(collection_names(self._generation)["documents"], ["doc_id", "minhash"])
         kept = [r for r in rows if r["minhash"] and r["doc_id"] not in self._removed]
-        return [r["doc_id"] for r in kept], [base64.b64decode(r["minhash"]) for r in kept]
+        matrix = signatures_from_bytes([base64.b64decode(r["minhash"]) for r in kept])
+        return [r["doc_id"] for r in kept], matrix
 
     def counts(self) -> tuple[int, int]:
-        names = _names(self._generation)
+        names = collection_names(self._generation)
         documents = self._query(names["documents"], "", ["count(*)"])[0]["count(*)"]
         chunks = self._query(names["chunks"], "", ["count(*)"])[0]["count(*)"]
         return int(documents), int(chunks)
@@ -615,7 +522,7 @@ class MilvusStore:
     # -- helpers ---------------------------------------------------------------------
 
     def _document_row(self, doc_id: str, fields: list[str]) -> dict | None:
-        rows = self._query(_names(self._generation)["documents"], f"doc_id == {_quote(doc_id)}", fields)
+        rows = self._query(collection_names(self._generation)["documents"], f"doc_id == {quoted(doc_id)}", fields)
         return rows[0] if rows else None
 
     def _query(self, collection: str, condition: str, fields: list[str]) -> list[dict]:
@@ -642,219 +549,12 @@ class MilvusStore:
             return method(*args, **kwargs)
         except MilvusException as error:
             if "released" not in str(error):
-                raise StoreUnavailableError(public_uri(self.uri), SETTING, _reason(error)) from None
+                raise StoreUnavailableError(public_uri(self.uri), SETTING, reason(error)) from None
         # A server that restarted holds its collections released: load them again, once.
-        _loaded.difference_update({key for key in _loaded if key[0] == id(self._client)})
+        loaded_collections.difference_update({key for key in loaded_collections if key[0] == id(self._client)})
         try:
-            for name in (f"{PREFIX}_meta", *_names(self._generation).values()):
-                _load(self._client, name)
+            for name in (f"{PREFIX}_meta", *collection_names(self._generation).values()):
+                load_collection(self._client, name)
             return method(*args, **kwargs)
         except MilvusException as error:
-            raise StoreUnavailableError(public_uri(self.uri), SETTING, _reason(error)) from None
-
-
-_DOCUMENT_FIELDS = ["doc_id", "title", "date", "source", "sha256", "rubric", "author", "site", "pages", "kind"]
-
-
-def _names(generation: int) -> dict[str, str]:
-    return {part: f"{PREFIX}_g{generation}_{part}" for part in ("chunks", "documents", "bodies")}
-
-
-def _generations(client) -> list[int]:
-    found = set()
-    for name in client.list_collections():
-        head, _, rest = name.partition("_g")
-        number = rest.split("_", 1)[0]
-        if head == PREFIX and number.isdigit():
-            found.add(int(number))
-    return sorted(found)
-
-
-def _info(info: IndexInfo) -> str:
-    return json.dumps(asdict(info))
-
-
-def _meta_row(key: str, value: str) -> dict:
-    return {"key": key, "value": value, "placeholder": _PLACEHOLDER}
-
-
-def _create(client, name: str, schema, index_params) -> None:
-    """A collection, its indexes and loaded. pymilvus would poll each index of an empty
-    collection for half a second (``sync``): there is nothing to wait for."""
-    shards, replicas = _layouts.get(id(client), (1, 1))
-    client.create_collection(name, schema=schema, num_shards=shards)
-    client.create_index(name, index_params, sync=False)
-    client.load_collection(name, replica_number=replicas)
-    _loaded.add((id(client), name))
-
-
-def _drop(client, name: str) -> None:
-    if client.has_collection(name):
-        client.drop_collection(name)
-    _loaded.discard((id(client), name))
-
-
-def _load(client, name: str) -> None:
-    """Milvus searches only loaded collections; a reopened one starts released."""
-    if (id(client), name) not in _loaded:
-        client.load_collection(name, replica_number=_layouts.get(id(client), (1, 1))[1])
-        _loaded.add((id(client), name))
-
-
-def _published(client) -> tuple[int, IndexInfo] | None:
-    """(generation, its settings) of the published index, or None."""
-    if not client.has_collection(f"{PREFIX}_meta"):
-        return None
-    _load(client, f"{PREFIX}_meta")
-    rows = {
-        r["key"]: r["value"]
-        for r in client.query(f"{PREFIX}_meta", filter=_in("key", ["current"]), output_fields=["key", "value"])
-    }
-    if "current" not in rows:
-        return None
-    generation = int(rows["current"])
-    info_rows = client.query(f"{PREFIX}_meta", filter=_in("key", [f"info:{generation}"]), output_fields=["value"])
-    if not info_rows:
-        return None
-    return generation, IndexInfo(**json.loads(info_rows[0]["value"]))
-
-
-def _ensure_meta(client) -> None:
-    from pymilvus import DataType, MilvusClient
-
-    name = f"{PREFIX}_meta"
-    if client.has_collection(name):
-        return
-    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-    schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=256)
-    schema.add_field("value", DataType.VARCHAR, max_length=TEXT_MAX)
-    schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
-    _create(client, name, schema, _placeholder_index(client))
-    _load(client, name)
-
-
-def _placeholder_index(client):
-    params = client.prepare_index_params()
-    params.add_index(field_name="placeholder", index_type="FLAT", metric_type="L2")
-    return params
-
-
-def _create_generation(client, generation: int, info: IndexInfo) -> None:
-    from pymilvus import DataType, Function, FunctionType, MilvusClient
-
-    names = _names(generation)
-    for name in names.values():
-        _drop(client, name)
-
-    chunks = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-    chunks.add_field("chunk_id", DataType.INT64, is_primary=True)
-    chunks.add_field("doc_id", DataType.VARCHAR, max_length=1024)
-    chunks.add_field("sha256", DataType.VARCHAR, max_length=64)
-    chunks.add_field("position", DataType.INT64)
-    chunks.add_field("start", DataType.INT64)
-    chunks.add_field("end", DataType.INT64)
-    chunks.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX)
-    chunks.add_field(
-        "terms", DataType.VARCHAR, max_length=TEXT_MAX, enable_analyzer=True, analyzer_params={"tokenizer": "standard"}
-    )
-    chunks.add_field("vector", DataType.FLOAT_VECTOR, dim=info.dimension)
-    chunks.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-    chunks.add_function(
-        Function(
-            name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"], output_field_names=["sparse"]
-        )
-    )
-    params = client.prepare_index_params()
-    params.add_index(field_name="vector", index_type="HNSW", metric_type="IP", params=HNSW)
-    params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params=BM25)
-    params.add_index(field_name="doc_id", index_type="INVERTED")
-    _create(client, names["chunks"], chunks, params)
-
-    documents = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-    documents.add_field("key", DataType.INT64, is_primary=True)
-    documents.add_field("doc_id", DataType.VARCHAR, max_length=1024)
-    for field in ("title", "source"):
-        documents.add_field(field, DataType.VARCHAR, max_length=TEXT_MAX)
-    for field in ("date", "rubric", "author", "site", "pages", "minhash"):
-        documents.add_field(field, DataType.VARCHAR, max_length=TEXT_MAX, nullable=True)
-    for field in ("sha256", "text_hash", "kind", "added_at"):
-        documents.add_field(field, DataType.VARCHAR, max_length=64)
-    documents.add_field("chunks", DataType.INT64)
-    documents.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
-    params = _placeholder_index(client)
-    params.add_index(field_name="doc_id", index_type="INVERTED")
-    params.add_index(field_name="text_hash", index_type="INVERTED")
-    _create(client, names["documents"], documents, params)
-
-    bodies = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-    bodies.add_field("key", DataType.INT64, is_primary=True)
-    bodies.add_field("doc_id", DataType.VARCHAR, max_length=1024)
-    bodies.add_field("sha256", DataType.VARCHAR, max_length=64)
-    bodies.add_field("part", DataType.INT64)
-    bodies.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX)
-    bodies.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
-    params = _placeholder_index(client)
-    params.add_index(field_name="doc_id", index_type="INVERTED")
-    _create(client, names["bodies"], bodies, params)
-
-    for name in names.values():
-        _load(client, name)
-    _ensure_meta(client)
-    client.upsert(f"{PREFIX}_meta", [_meta_row(f"info:{generation}", _info(info))])
-
-
-def _document_row(document: Document, chunks: int, text_hash: str, minhash: bytes | None) -> dict:
-    return {
-        "key": _doc_key(document.doc_id),
-        "doc_id": document.doc_id,
-        "title": document.title,
-        "source": document.source,
-        "date": document.date,
-        "rubric": document.rubric,
-        "author": document.author,
-        "site": document.site,
-        "pages": json.dumps(list(document.pages)) if document.pages else None,
-        "minhash": base64.b64encode(minhash).decode() if minhash else None,
-        "sha256": document.sha256,
-        "text_hash": text_hash,
-        "kind": document.kind,
-        "added_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "chunks": chunks,
-        "placeholder": _PLACEHOLDER,
-    }
-
-
-def _body_rows(document: Document) -> list[dict]:
-    parts = [document.body[i : i + BODY_PART] for i in range(0, len(document.body), BODY_PART)] or [""]
-    return [
-        {
-            "key": chunk_key(document.doc_id, document.sha256, -1 - n),
-            "doc_id": document.doc_id,
-            "sha256": document.sha256,
-            "part": n,
-            "text": text,
-            "placeholder": _PLACEHOLDER,
-        }
-        for n, text in enumerate(parts)
-    ]
-
-
-def _document(row: dict, body: str) -> Document:
-    return Document(
-        row["doc_id"],
-        row["title"],
-        row["date"],
-        row["source"],
-        body,
-        row["sha256"],
-        row["rubric"],
-        row["author"],
-        row["site"],
-        pages=tuple(json.loads(row["pages"])) if row["pages"] else (),
-        kind=row["kind"],
-    )
-
-
-def _batches(rows: list, size: int) -> Iterator[list]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+            raise StoreUnavailableError(public_uri(self.uri), SETTING, reason(error)) from None

@@ -34,6 +34,7 @@ import faiss
 import numpy as np
 
 from rag.chunking import Chunk
+from rag.dedup import signatures_from_bytes
 from rag.documents import Document, page_at
 from rag.errors import IndexCorruptedError, ModelMismatchError
 from rag.keyword import KeywordIndex
@@ -52,6 +53,11 @@ TRAIN_PER_LIST = 32  # training vectors per list: faiss would like 39, 32 keeps 
 DB_NAME = "store.sqlite"
 VECTORS_NAME = "vectors.faiss"
 KEYWORDS_NAME = "bm25"
+# Every document's MinHash signature as one matrix, and their ids: what the near-duplicate
+# check of an ``add`` compares with, read in one go (rows of the database: 1 s at 166,000).
+FINGERPRINTS_NAME = "fingerprints.npy"
+FINGERPRINT_IDS_NAME = "fingerprints.json"
+SEGMENT_FILES = (DB_NAME, VECTORS_NAME, FINGERPRINTS_NAME, FINGERPRINT_IDS_NAME)  # beside KEYWORDS_NAME/
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,6 +78,7 @@ CREATE TABLE documents (
     minhash BLOB  -- MinHash signature: near duplicates have close ones
 );
 CREATE INDEX documents_by_text_hash ON documents(text_hash);
+CREATE INDEX documents_by_source ON documents(source, doc_id, sha256);  -- sources() reads it alone
 CREATE TABLE chunks (
     chunk_id INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
@@ -88,8 +95,9 @@ CREATE INDEX chunks_by_doc ON chunks(doc_id);
 def copy_segment(source: Path, target: Path) -> None:
     """Copy the segment in ``source`` into the folder ``target`` (its files only, not its deltas)."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in (DB_NAME, VECTORS_NAME):
-        shutil.copyfile(source / name, target / name)
+    for name in SEGMENT_FILES:
+        if (source / name).exists() or name in (DB_NAME, VECTORS_NAME):
+            shutil.copyfile(source / name, target / name)
     shutil.copytree(source / KEYWORDS_NAME, target / KEYWORDS_NAME, dirs_exist_ok=True)
 
 
@@ -97,7 +105,9 @@ def link_segment(source: Path, target: Path) -> None:
     """Make ``target`` hold the segment in ``source`` by hard links: no byte is copied, and the
     segment stays as it is for as long as one version names it. Copies where links fail."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in (DB_NAME, VECTORS_NAME, KEYWORDS_NAME):
+    for name in (*SEGMENT_FILES, KEYWORDS_NAME):
+        if not (source / name).exists() and name not in (DB_NAME, VECTORS_NAME, KEYWORDS_NAME):
+            continue  # a segment from before fingerprint files
         for path in [source / name] if name != KEYWORDS_NAME else sorted((source / name).rglob("*")):
             destination = target / path.relative_to(source)
             if path.is_dir():
@@ -133,6 +143,7 @@ class Segment:
         self._hidden_chunks = np.zeros(0, dtype=np.int64)
         self._search_params: faiss.SearchParameters | None = None
         self._keyword_mask: np.ndarray | None = None
+        self._fingerprints: tuple[list[str], np.ndarray] | None = None
 
     # -- opening -------------------------------------------------------------------
 
@@ -193,6 +204,9 @@ class Segment:
             if self._vectors is not None:
                 return
             path = self.directory / VECTORS_NAME
+            if not self.writable:  # mapped: have the kernel read the file ahead of the first searches
+                for file in [path, *(self.directory / KEYWORDS_NAME).glob("*.npy")]:
+                    _read_ahead(file)
             vectors = _read_vectors(path, mapped=not self.writable)
             if vectors is None:
                 raise IndexCorruptedError(self.directory, f"{VECTORS_NAME} illisible")
@@ -364,6 +378,27 @@ class Segment:
             os.replace(temporary, final)
             if self._keywords_stale or not (self.directory / KEYWORDS_NAME).is_dir():
                 self._rebuild_keywords()
+            self._db.execute("CREATE INDEX IF NOT EXISTS documents_by_source ON documents(source, doc_id, sha256)")
+            self._db.commit()
+            self._write_fingerprints()
+
+    def _write_fingerprints(self) -> None:
+        ids, matrix = self._stored_fingerprints()
+        np.save(self.directory / FINGERPRINTS_NAME, matrix)
+        (self.directory / FINGERPRINT_IDS_NAME).write_text(json.dumps(ids), encoding="utf-8")
+        self._fingerprints = None
+
+    def _stored_fingerprints(self) -> tuple[list[str], np.ndarray]:
+        rows = self._db.execute(
+            "SELECT doc_id, minhash FROM documents WHERE minhash IS NOT NULL ORDER BY doc_id"
+        ).fetchall()
+        return [r[0] for r in rows], signatures_from_bytes([r[1] for r in rows])
+
+    def commit(self) -> None:
+        """Commit the staged rows to the database only, for a merge that reads them
+        (:meth:`absorb`) and builds its own indexes: this segment's files are then thrown away."""
+        with self._lock:
+            self._require_writable()
             self._db.commit()
 
     def _rebuild_keywords(self) -> None:
@@ -460,12 +495,28 @@ class Segment:
             rows = self._db.execute("SELECT doc_id FROM documents WHERE text_hash = ?", (text_hash,)).fetchall()
         return next((r[0] for r in rows if r[0] not in self.hidden_docs), None)
 
-    def minhashes(self) -> tuple[list[str], list[bytes]]:
-        """Every visible document's id and MinHash signature, for near-duplicate search."""
+    def minhashes(self) -> tuple[list[str], np.ndarray]:
+        """Every visible document's id and MinHash signature (a row of the matrix), for
+        near-duplicate search: from the fingerprint files, mapped, or else the database."""
         with self._lock:
-            rows = self._db.execute("SELECT doc_id, minhash FROM documents WHERE minhash IS NOT NULL").fetchall()
-        rows = [r for r in rows if r[0] not in self.hidden_docs]
-        return [r[0] for r in rows], [r[1] for r in rows]
+            if self._fingerprints is None:
+                self._fingerprints = self._read_fingerprints()
+            ids, matrix = self._fingerprints
+        if not self.hidden_docs:
+            return list(ids), matrix
+        keep = [n for n, doc_id in enumerate(ids) if doc_id not in self.hidden_docs]
+        return [ids[n] for n in keep], matrix[keep]
+
+    def _read_fingerprints(self) -> tuple[list[str], np.ndarray]:
+        if not self.writable and (self.directory / FINGERPRINTS_NAME).is_file():
+            try:
+                ids = json.loads((self.directory / FINGERPRINT_IDS_NAME).read_text(encoding="utf-8"))
+                matrix = np.load(self.directory / FINGERPRINTS_NAME, mmap_mode="r")
+                if len(ids) == len(matrix):
+                    return ids, matrix
+            except (OSError, ValueError) as error:
+                log.debug("fingerprints of %s: %s", self.directory, error)
+        return self._stored_fingerprints()
 
     def documents(self) -> list[DocumentSummary]:
         with self._lock:
@@ -510,6 +561,21 @@ class Segment:
         """The largest chunk id this segment's files hold, hidden or not (0 when empty)."""
         with self._lock:
             return self._db.execute("SELECT COALESCE(MAX(chunk_id), 0) FROM chunks").fetchone()[0]
+
+
+def _read_ahead(path: Path) -> None:
+    """Ask the kernel to read ``path`` into its cache in the background (``POSIX_FADV_WILLNEED``):
+    a mapped file's first searches then find their pages in memory instead of on disk."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def _read_vectors(path: Path, *, mapped: bool) -> faiss.Index | None:
