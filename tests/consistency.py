@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from rag.store import IndexStore
-from rag.store.segment import vector_ids
+from rag.store.vector_index import vector_ids
 
 
 def check_index(root: Path) -> set[str]:

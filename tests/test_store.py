@@ -158,10 +158,10 @@ def test_a_large_index_goes_approximate_and_keeps_every_operation(tmp_path, fake
     seeds' size): searches, removal by id, reopening, export and the consistency check work."""
     import faiss
 
-    from rag.store import segment
+    from rag.store import vector_index
 
-    monkeypatch.setattr(segment, "APPROXIMATE_FROM", 10)
-    monkeypatch.setattr(segment, "PROBE_SHARE", 1)  # every list: exact, so results can be compared
+    monkeypatch.setattr(vector_index, "APPROXIMATE_FROM", 10)
+    monkeypatch.setattr(vector_index, "PROBE_SHARE", 1)  # every list: exact, so results can be compared
     store, documents = make_store(tmp_path, fake_embedder)
     assert isinstance(store._segments[0].vectors, faiss.IndexIVFFlat)
     munich = next(d for d in documents if d.doc_id.endswith("munich"))

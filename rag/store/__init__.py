@@ -5,7 +5,8 @@
 - :mod:`rag.store.records`: what it holds and gives back (:class:`Passage`, :class:`IndexInfo`,
   :class:`DocumentSummary`);
 - :mod:`rag.store.embedded`: the default backend, a versioned folder of segments
-  (:class:`IndexStore`), each segment SQLite + FAISS + BM25 (:mod:`rag.store.segment`);
+  (:class:`IndexStore`), each segment SQLite + FAISS + BM25 (:mod:`rag.store.segment`), its
+  vectors flat or in an inverted file (:mod:`rag.store.vector_index`);
 - :mod:`rag.store.milvus`: the same on Milvus (Lite or a server).
 """
 

@@ -38,7 +38,7 @@ import numpy as np
 from rag.chunking import Chunk
 from rag.documents import Document
 from rag.errors import IndexCorruptedError, IndexMissingError
-from rag.keyword import FrenchAnalyzer, lucene_idf
+from rag.keyword import lucene_idf
 from rag.store.records import DocumentSummary, IndexInfo, Passage, StoredDocument
 from rag.store.segment import (
     DB_NAME,
@@ -121,7 +121,7 @@ class IndexStore:
         self._deltas = deltas
         self._target = target  # the segment that takes additions: the base when writable, else a new delta
         self._merge_all = False
-        self._next_id = 1 + max(segment.max_chunk_id() for segment in segments)
+        self._next_id: int | None = None  # of the next chunk added; readers never need it
         self._lock = threading.RLock()
 
     # -- opening -------------------------------------------------------------------
@@ -163,7 +163,7 @@ class IndexStore:
                     immutable=immutable,
                     load=load or bool(name),
                 )
-                if segment.info.dimension != (segments[0].info.dimension if segments else segment.info.dimension):
+                if segments and segment.info.dimension != segments[0].info.dimension:
                     raise IndexCorruptedError(directory, f"segment {name} d'une autre dimension")
                 segment.hide(manifest["hidden"].get(name, ()))
                 segments.append(segment)
@@ -240,6 +240,8 @@ class IndexStore:
         Nothing reaches the disk before :meth:`save`; on error the staged rows are rolled back.
         """
         with self._lock:
+            if self._next_id is None:
+                self._next_id = 1 + max(segment.max_chunk_id() for segment in self._segments)
             target = self._target or self._new_delta()
             ids = target.add_document(
                 document, chunks, vectors, text_hash=text_hash, minhash=minhash, first_id=self._next_id
@@ -348,10 +350,9 @@ class IndexStore:
         """The ``k`` chunk ids that best match ``query``'s words (BM25), best first, with scores."""
         with self._lock:
             segments = list(self._segments)
+        terms = segments[0].keywords.analyzer.terms(query)
         if len(segments) == 1:
-            terms = segments[0].keywords.analyzer.terms(query)
             return segments[0].keyword_search(terms, k)
-        terms = _analyzer(segments).terms(query)
         documents = sum(len(segment.keywords) for segment in segments)
         idf = {
             term: lucene_idf(sum(segment.keywords.document_frequency(term) for segment in segments), documents)
@@ -433,10 +434,6 @@ def _merge(segments: Sequence[Segment], target: Path) -> Segment:
 
 def _scored(passage: Passage, score: float) -> Passage:
     return dataclasses.replace(passage, score=score)
-
-
-def _analyzer(segments: Sequence[Segment]) -> FrenchAnalyzer:
-    return segments[0].keywords.analyzer
 
 
 def _segment_dir(version: Path, name: str) -> Path:

@@ -4,9 +4,8 @@ index hold exactly the same passages.
 ``<dir>/store.sqlite`` holds documents (metadata, body, duplicate fingerprints), chunks
 (text and character offsets in the body) and the settings that built the index;
 ``<dir>/vectors.faiss`` holds one normalized vector per chunk under the chunk's SQLite id, in
-an ``IndexIDMap2`` over a flat inner-product index, so chunks can be removed by id; from
-``APPROXIMATE_FROM`` passages on, an inverted-file index (``IndexIVFFlat``, ids and removal
-built in) of which a search scans a share of the lists instead of every vector (:func:`approximate`);
+an ``IndexIDMap2`` over a flat inner-product index, so chunks can be removed by id, or past a
+size an inverted file (:mod:`rag.store.vector_index`);
 ``<dir>/bm25/`` holds the French keyword index over the same chunks (:mod:`rag.keyword`),
 rebuilt from the database whenever the segment's chunks change.
 
@@ -38,17 +37,10 @@ from rag.dedup import signatures_from_bytes
 from rag.documents import Document, page_at
 from rag.errors import IndexCorruptedError, ModelMismatchError
 from rag.keyword import KeywordIndex
+from rag.store import vector_index
 from rag.store.records import SCHEMA_VERSION, DocumentSummary, IndexInfo, Passage, StoredDocument, keyword_text
 
 log = logging.getLogger(__name__)
-
-# The flat index scans every vector: 258 ms a query at a million 768-d passages
-# (docs/scaling.md). Past this size the vectors go into an inverted file of about 2·√n lists, a
-# quarter of which a search scans: on real EmbeddingGemma vectors (SPF-QR) recall@10 is 0.992
-# at a quarter, 0.978 at an eighth, 0.81 at 1/64 (docs/scaling.md).
-APPROXIMATE_FROM = 200_000
-PROBE_SHARE = 4  # a search scans 1/PROBE_SHARE of the lists
-TRAIN_PER_LIST = 32  # training vectors per list: faiss would like 39, 32 keeps the training short
 
 DB_NAME = "store.sqlite"
 VECTORS_NAME = "vectors.faiss"
@@ -206,12 +198,10 @@ class Segment:
             path = self.directory / VECTORS_NAME
             if not self.writable:  # mapped: have the kernel read the file ahead of the first searches
                 for file in [path, *(self.directory / KEYWORDS_NAME).glob("*.npy")]:
-                    _read_ahead(file)
-            vectors = _read_vectors(path, mapped=not self.writable)
+                    vector_index.read_ahead(file)
+            vectors = vector_index.read(path, mapped=not self.writable)
             if vectors is None:
                 raise IndexCorruptedError(self.directory, f"{VECTORS_NAME} illisible")
-            if isinstance(vectors, faiss.IndexIVF):
-                vectors.nprobe = max(1, vectors.nlist // PROBE_SHARE)
             if vectors.d != self.info.dimension:
                 raise IndexCorruptedError(
                     self.directory, f"vecteurs de dimension {vectors.d}, attendu {self.info.dimension}"
@@ -246,12 +236,15 @@ class Segment:
     def hide(self, doc_ids: Iterable[str]) -> None:
         """Leave these documents (and their passages) out of everything this segment gives back."""
         with self._lock:
-            self.hidden_docs = self.hidden_docs | frozenset(doc_ids)
-            names = json.dumps(sorted(self.hidden_docs))
+            new = frozenset(doc_ids) - self.hidden_docs
+            if not new:
+                return
             rows = self._db.execute(
-                "SELECT chunk_id FROM chunks WHERE doc_id IN (SELECT value FROM json_each(?))", (names,)
+                "SELECT chunk_id FROM chunks WHERE doc_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(new)),),
             ).fetchall()
-            self._hidden_chunks = np.asarray(sorted(r[0] for r in rows), dtype=np.int64)
+            self.hidden_docs |= new
+            self._hidden_chunks = np.union1d(self._hidden_chunks, np.asarray([r[0] for r in rows], dtype=np.int64))
             self._search_params, self._keyword_mask = None, None
 
     @property
@@ -370,8 +363,8 @@ class Segment:
         """Write the vectors (via a temporary file), the keyword index, and commit the database."""
         with self._lock:
             self._require_writable()
-            if self.vectors.ntotal >= APPROXIMATE_FROM and not isinstance(self._vectors, faiss.IndexIVF):
-                self._vectors = approximate(self._vectors)
+            if self.vectors.ntotal >= vector_index.APPROXIMATE_FROM and not isinstance(self._vectors, faiss.IndexIVF):
+                self._vectors = vector_index.approximate(self._vectors)
             final = self.directory / VECTORS_NAME
             temporary = final.with_suffix(".faiss.tmp")
             faiss.write_index(self._vectors, str(temporary))
@@ -561,70 +554,6 @@ class Segment:
         """The largest chunk id this segment's files hold, hidden or not (0 when empty)."""
         with self._lock:
             return self._db.execute("SELECT COALESCE(MAX(chunk_id), 0) FROM chunks").fetchone()[0]
-
-
-def _read_ahead(path: Path) -> None:
-    """Ask the kernel to read ``path`` into its cache in the background (``POSIX_FADV_WILLNEED``):
-    a mapped file's first searches then find their pages in memory instead of on disk."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
-def _read_vectors(path: Path, *, mapped: bool) -> faiss.Index | None:
-    """The FAISS index in ``path`` (``None`` if unreadable). ``mapped``: its vectors stay in the
-    file, mapped into memory, for a segment that is only read (it cannot change: faiss aborts on
-    a change to a mapped index). Opening a version is then instant at any size, and versions that
-    share a segment by hard link share its pages in memory. A flat index maps through
-    ``IO_FLAG_MMAP_IFC``, an inverted file's lists through ``IO_FLAG_MMAP``."""
-    attempts = (faiss.IO_FLAG_MMAP_IFC, faiss.IO_FLAG_MMAP) if mapped else (0,)
-    for flags in attempts:
-        try:
-            return faiss.read_index(str(path), flags)
-        except RuntimeError as error:
-            log.debug("faiss.read_index(%s, %d): %s", path, flags, error)
-    return None
-
-
-def vector_ids(index: faiss.Index) -> np.ndarray:
-    """The chunk ids a vector index holds, flat or inverted file."""
-    if isinstance(index, faiss.IndexIVF):
-        lists = index.invlists
-        found = [
-            faiss.rev_swig_ptr(lists.get_ids(n), lists.list_size(n)).copy()
-            for n in range(index.nlist)
-            if lists.list_size(n)
-        ]
-        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-    return faiss.vector_to_array(index.id_map)
-
-
-def approximate(flat: faiss.IndexIDMap2) -> faiss.IndexIVFFlat:
-    """The same vectors under the same ids in an inverted file: about 2·√n lists (a power of
-    two), centroids trained on a fixed sample, a hash table from id to place so that removal
-    and reconstruction by id still work."""
-    count, dimension = flat.ntotal, flat.d
-    lists = min(1 << round(np.log2(2 * np.sqrt(count))), max(1, count // TRAIN_PER_LIST))
-    ids = faiss.vector_to_array(flat.id_map)
-    vectors = flat.index.reconstruct_n(0, count)
-    sample = np.random.default_rng(0).choice(count, size=min(count, lists * TRAIN_PER_LIST), replace=False)
-    quantizer = faiss.IndexFlatIP(dimension)
-    index = faiss.IndexIVFFlat(quantizer, dimension, lists, faiss.METRIC_INNER_PRODUCT)
-    index.cp.niter = 10
-    index.cp.min_points_per_centroid = 1  # a sample of TRAIN_PER_LIST a list is enough here
-    index.train(np.ascontiguousarray(vectors[np.sort(sample)]))
-    index.set_direct_map_type(faiss.DirectMap.Hashtable)
-    index.add_with_ids(vectors, ids)
-    index.nprobe = max(1, lists // PROBE_SHARE)
-    log.info("vectors: %d in an inverted file of %d lists", count, lists)
-    return index
 
 
 def _document(row: tuple) -> Document:
