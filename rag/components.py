@@ -7,7 +7,8 @@ which concrete models and store the product uses, for the CLIs and the chat.
 from __future__ import annotations
 
 from rag.answer.checking import AnswerChecker
-from rag.answer.generation import Generator, LlamaGenerator
+from rag.answer.generation import Generator
+from rag.answer.generator_process import ProcessGenerator, llama_spec
 from rag.answer.reading import ReadingAnswerer
 from rag.config import Settings
 from rag.embedding import Embedder, LazyEmbedder, load_embedding_model, tuning_for
@@ -29,13 +30,15 @@ def lazy_embedder(settings: Settings) -> LazyEmbedder:
     return LazyEmbedder(settings.embed_model, lambda: load_embedder(settings))
 
 
-def load_generator(settings: Settings) -> LlamaGenerator:
-    return LlamaGenerator(
+def load_generator(settings: Settings) -> ProcessGenerator:
+    """The llama.cpp model, loaded in its own supervised process (:mod:`rag.answer.generator_process`)."""
+    spec = llama_spec(
         resolve_gguf(settings.llm_path, settings.cache),
         threads=settings.threads,
         context_tokens=settings.context_tokens,
         max_tokens=settings.max_answer_tokens,
     )
+    return ProcessGenerator(spec, timeout_s=settings.generation_timeout)
 
 
 def resolved_min_similarity(settings: Settings) -> float:

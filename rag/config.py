@@ -20,6 +20,10 @@ Every knob a user may turn lives here, with its environment variable:
 - ``DEPECHE_MIN_CONFIDENCE``: the reader's confidence below which the bot refuses (default:
   calibrated on held-out PIAF, in the reader's manifest).
 - ``DEPECHE_THREADS``: llama.cpp threads (default: every core).
+- ``DEPECHE_GENERATION_TIMEOUT``: seconds an answer may take (default 120); past them the
+  model's process is killed and restarted, and the question gets one line saying so.
+- ``DEPECHE_READ_TIMEOUT`` / ``DEPECHE_READ_MEMORY_MB``: the limits under which each file is
+  parsed, in a process of its own (default 120 s, 3072 MB); a file over them is skipped.
 - ``DEPECHE_LOCK_WAIT``: seconds an index command waits for another one to finish (default 600).
 - ``DEPECHE_MILVUS_URI``: where the index lives (:mod:`rag.store.backend`): empty (default) for the
   embedded store in ``DEPECHE_HOME``; a file path for Milvus Lite in process; ``http://host:19530``
@@ -107,6 +111,9 @@ class Settings:
     threads: int = os.cpu_count() or 1
     context_tokens: int = 4096
     max_answer_tokens: int = 200
+    generation_timeout: int = 120  # seconds an answer may take before the model's process is restarted
+    read_timeout: int = 120  # seconds a file may take to parse (rag.readers.fence)
+    read_memory_mb: int = 3072  # the address space of the process that parses files
     # The answer check (rag.answer.checking): calibrated on the gold sets, see the README.
     min_support: float = 0.7
     min_similarity: float | None = None  # None: the embedding model's measured floor (rag.embedding.tuning_for)
@@ -165,6 +172,9 @@ class Settings:
             min_confidence=_optional_float_env("DEPECHE_MIN_CONFIDENCE"),
             min_coverage=_float_env("DEPECHE_MIN_COVERAGE", cls.min_coverage),
             lock_wait=_int_env("DEPECHE_LOCK_WAIT", cls.lock_wait),
+            generation_timeout=_int_env("DEPECHE_GENERATION_TIMEOUT", cls.generation_timeout, minimum=1),
+            read_timeout=_int_env("DEPECHE_READ_TIMEOUT", cls.read_timeout, minimum=1),
+            read_memory_mb=_int_env("DEPECHE_READ_MEMORY_MB", cls.read_memory_mb, minimum=256),
             milvus_uri=env.get("DEPECHE_MILVUS_URI", "").strip(),
             milvus_token=env.get("DEPECHE_MILVUS_TOKEN", "").strip(),
             milvus_shards=_int_env("DEPECHE_MILVUS_SHARDS", cls.milvus_shards, minimum=1),

@@ -24,13 +24,13 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.dates import parse_french_date
-from rag.errors import DocumentError
-from rag.readers import SourceFile, reader_for
+from rag.errors import DocumentError, printable
+from rag.readers import SourceFile
 
 log = logging.getLogger(__name__)
 
@@ -238,8 +238,14 @@ def _read_bytes(path: Path) -> bytes:
         raise DocumentError(f"{name} : lecture impossible ({error.strerror or error}), fichier ignoré.") from None
 
 
-def read_document(path: Path, *, doc_id: str | None = None) -> Document:
-    """Read one source file with the reader of its format; raise :class:`DocumentError` naming it if unusable."""
+Parser = Callable[[str, SourceFile], "Document"]  # (kind, source) -> document
+
+
+def read_document(path: Path, *, doc_id: str | None = None, parse: Parser | None = None) -> Document:
+    """Read one source file with the reader of its format; raise :class:`DocumentError` naming it if unusable.
+
+    The bytes are read here; ``parse`` turns them into a document: by default in a child
+    process under a time and memory limit (:mod:`rag.readers.fence`)."""
     kind = kind_of(path)
     if kind is None:
         raise DocumentError(_unsupported(path.name, path))
@@ -247,7 +253,11 @@ def read_document(path: Path, *, doc_id: str | None = None) -> Document:
     if not raw.strip():
         raise DocumentError(f"{path.name} : fichier vide, ignoré.")
     source = SourceFile(path=path, raw=raw, doc_id=doc_id or slugify(path.stem))
-    return reader_for(kind)(source)
+    if parse is None:
+        from rag.readers.fence import shared_parser
+
+        parse = shared_parser()
+    return parse(kind, source)
 
 
 def _is_ignored(name: str) -> bool:
@@ -265,12 +275,25 @@ def _walk(folder: Path, skipped: list[str]) -> list[Path]:
             if _is_ignored(name):
                 continue
             path = Path(root, name)
-            if kind_of(path) is None:
+            if path.is_symlink() and not _points_inside(path, folder):
+                skipped.append(f"{path.relative_to(folder).as_posix()} : lien vers un fichier hors du dossier, ignoré.")
+            elif kind_of(path) is None:
                 skipped.append(_unsupported(path.relative_to(folder).as_posix(), path))
             else:
                 found.append(path)
     skipped.extend(f"{error.filename} : dossier illisible ({error.strerror}), ignoré." for error in errors)
+    skipped[:] = [printable(line) for line in skipped]
     return sorted(found)
+
+
+def _points_inside(link: Path, folder: Path) -> bool:
+    """Whether a symbolic link found in ``folder`` leads to a file inside it (a broken link
+    counts as inside: it is reported as broken when read)."""
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):  # broken, or a loop of links
+        return True
+    return target.is_relative_to(folder.resolve())
 
 
 def find_sources(paths: Iterable[Path], skipped: list[str] | None = None) -> Iterator[Path]:
@@ -293,11 +316,11 @@ def find_sources(paths: Iterable[Path], skipped: list[str] | None = None) -> Ite
 
 def _missing(path: Path) -> str:
     if path.is_symlink():
-        return f"{path.name} : lien symbolique cassé, ignoré."
-    return f"{path} : introuvable, ignoré."
+        return printable(f"{path.name} : lien symbolique cassé, ignoré.")
+    return printable(f"{path} : introuvable, ignoré.")
 
 
-def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
+def load_documents(paths: Iterable[Path], *, parse: Parser | None = None) -> tuple[list[Document], list[str]]:
     """Read every source; return the documents and one message per file skipped."""
     documents: list[Document] = []
     skipped: list[str] = []
@@ -311,7 +334,7 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
         while doc_id in seen_ids:
             doc_id, n = f"{base_id}-{n}", n + 1
         try:
-            document = read_document(path, doc_id=doc_id)
+            document = read_document(path, doc_id=doc_id, parse=parse)
         except DocumentError as error:
             log.warning("%s", error)
             skipped.append(str(error))

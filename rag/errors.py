@@ -5,8 +5,17 @@ without a traceback; anything else is a bug.
 """
 
 
+def printable(text: str) -> str:
+    """``text`` as valid UTF-8: a file name that is not (Latin-1 bytes, read by Python as
+    surrogates) gets � in place of its undecodable bytes, so it can be printed and stored."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 class DepecheError(Exception):
-    """Base class: the message is meant for the user, in one line."""
+    """Base class: the message is meant for the user, in one line (always printable)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(printable(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class ConfigError(DepecheError):

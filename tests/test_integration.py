@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
-from rag.answer.generation import LlamaGenerator
+from rag.answer.generator_process import ProcessGenerator
 from rag.components import load_embedder, load_generator, make_checker
 from rag.config import PROJECT_ROOT, Settings
 from rag.evidence import gather_evidence
@@ -43,7 +43,7 @@ def embedder(real_settings):
 
 
 @pytest.fixture(scope="session")
-def generator(real_settings) -> LlamaGenerator:
+def generator(real_settings) -> ProcessGenerator:
     return load_generator(real_settings)
 
 

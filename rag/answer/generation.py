@@ -108,6 +108,10 @@ class LlamaGenerator:
         self._lock = threading.Lock()
         log.info("LLM %s (%s)", self.name, "chat template" if self.chat_template else "completion")
 
+    def worker_info(self) -> dict[str, str | None]:
+        """What a parent process learns of the model once it is loaded (:mod:`rag.worker`)."""
+        return {"name": self.name, "system_info": self.system_info, "chat_template": self.chat_template}
+
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=True))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from rag.errors import DocumentError
+from rag.errors import DocumentError, printable
 
 
 @dataclass(frozen=True)
@@ -18,12 +18,13 @@ class SourceFile:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return printable(self.path.name)
 
     @cached_property
     def source(self) -> str:
-        """The resolved path, as ``Document.source`` records it."""
-        return str(self.path.resolve())
+        """The resolved path, as ``Document.source`` records it (in valid UTF-8: a name that is
+        not shows � for its undecodable bytes, and such a file cannot be re-read by path)."""
+        return printable(str(self.path.resolve()))
 
     @cached_property
     def sha256(self) -> str:

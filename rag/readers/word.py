@@ -54,6 +54,8 @@ def _open(source: SourceFile) -> WordDocument:
     try:
         return docx.Document(io.BytesIO(source.raw))
     except Exception as error:  # python-docx and zipfile report a broken file with many exception types
+        if isinstance(error, MemoryError) or "allocate" in str(error):  # zlib: "Unable to allocate output buffer"
+            raise source.skip("document Word trop gros une fois décompressé (limite de mémoire atteinte)") from None
         reason = str(error).split("\n", 1)[0][:80] or type(error).__name__
         raise source.skip(f"document Word illisible ou endommagé ({reason})") from None
 
