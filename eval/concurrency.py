@@ -43,6 +43,7 @@ from rag.config import PROJECT_ROOT, Settings
 SEEDS_GOLD = PROJECT_ROOT / "eval" / "gold" / "seeds.jsonl"
 API_NAME = "/chat"
 ERROR_PREFIX = "⚠️"
+BUSY_PREFIX = "⚠️ Serveur occupé"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class ClientResult:
     def complete(self) -> bool:
         return self.error is None and is_complete(self.answer)
 
+    @property
+    def busy(self) -> bool:
+        """Refused at once because the queue was full (ui.admission): an answer, not a failure."""
+        return self.error is None and self.answer.strip().startswith(BUSY_PREFIX)
+
 
 @dataclass(frozen=True)
 class Burst:
@@ -70,13 +76,17 @@ class Burst:
 
     @property
     def all_complete(self) -> bool:
-        return all(c.complete for c in self.clients)
+        """Every client got its answer or, past the queue depth, «serveur occupé» at once."""
+        return all(c.complete or c.busy for c in self.clients)
 
     def summary(self) -> dict[str, Any]:
         latencies = np.asarray(self.latencies)
+        busy = [c.latency_s for c in self.clients if c.busy]
         return {
             "clients": len(self.clients),
             "complete": sum(c.complete for c in self.clients),
+            "busy": len(busy),
+            "busy_max_s": round(max(busy), 3) if busy else None,
             "p50_s": round(float(np.percentile(latencies, 50)), 3),
             "p95_s": round(float(np.percentile(latencies, 95)), 3),
             "max_s": round(float(latencies.max()), 3),
@@ -165,6 +175,7 @@ def run_burst(url: str, questions: Sequence[str], *, timeout: float = 300.0) -> 
 
 def serve(pipeline, *, settings: Settings | None = None, concurrency: int | None = None):
     """The chat app for ``pipeline``, launched behind its queue on a free local port: (app, url)."""
+    from ui.admission import server_threads
     from ui.app import build_app
 
     options = {"settings": settings} if settings and "settings" in inspect.signature(build_app).parameters else {}
@@ -172,7 +183,12 @@ def serve(pipeline, *, settings: Settings | None = None, concurrency: int | None
     port = free_port()
     queue = {"default_concurrency_limit": concurrency} if concurrency else {}
     app.queue(**queue).launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, show_error=False
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        show_error=False,
+        max_threads=server_threads(settings or Settings.from_env()),
     )
     return app, f"http://127.0.0.1:{port}/"
 
@@ -218,7 +234,13 @@ def format_report(burst: Burst, model: str) -> str:
         "",
     ]
     for client in burst.clients:
-        state = "complète" if client.complete else f"INCOMPLÈTE ({client.error or client.answer[:60]!r})"
+        state = (
+            "complète"
+            if client.complete
+            else "serveur occupé"
+            if client.busy
+            else f"INCOMPLÈTE ({client.error or client.answer[:60]!r})"
+        )
         first_line = client.answer.strip().splitlines()[0][:70] if client.answer.strip() else ""
         lines.append(f"  client {client.client:>2} : {client.latency_s:6.2f} s, {state} — {first_line}")
     lines.append("")
@@ -229,6 +251,10 @@ def format_report(burst: Burst, model: str) -> str:
         f"p95 {summary['p95_s']:.2f} s, max {summary['max_s']:.2f} s",
         f"Durée totale : {summary['wall_s']:.2f} s ; réponses complètes : {summary['complete']}/{summary['clients']}",
     ]
+    if summary["busy"]:
+        lines.append(
+            f"Refusées à l'entrée (serveur occupé) : {summary['busy']}, en {summary['busy_max_s']:.2f} s au plus"
+        )
     return "\n".join(lines)
 
 

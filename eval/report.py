@@ -18,7 +18,7 @@ METRIC_ORDER = [
     "citation.rate", "citation.precision",
     "refusal.unanswerable", "refusal.answerable",
     "latency.first_token_p50_s", "latency.first_token_p95_s", "latency.total_p50_s", "latency.total_p95_s",
-    "latency.tokens_per_s",
+    "latency.tokens_per_s", "latency.model_process_overhead_p50_ms", "latency.model_process_overhead_p95_ms",
 ]  # fmt: skip
 
 

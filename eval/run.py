@@ -51,6 +51,7 @@ class ItemResult:
     short: str = ""  # the short answer (read paths): what F1 and EM score; the whole answer otherwise
     path: str = "llm"  # "reader", "yesno", "metadata", "across" or "llm" (rag.answer.routing)
     confidence: float | None = None  # the reader's calibrated confidence
+    worker_overhead_s: float | None = None  # what the model's own process added to this answer
 
     def as_json(self) -> dict:
         return {
@@ -78,6 +79,7 @@ class ItemResult:
             "short": self.short,
             "path": self.path,
             "confidence": self.confidence,
+            "worker_overhead_s": self.worker_overhead_s,
         }
 
 
@@ -120,7 +122,9 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
         search = standalone_question(item.question, item.history)
         retrieved = pipeline.retriever.retrieve(search, max(RETRIEVAL_KS))
         support_rank = next((rank for rank, p in enumerate(retrieved, start=1) if judge.supports(p, item)), None)
+        overhead_before = getattr(pipeline.generator, "overhead_s", None)
         answer = pipeline.answer(item.question, item.history)
+        overhead = None if overhead_before is None else pipeline.generator.overhead_s - overhead_before
         golds = item.accepted_answers
         scored = item.answerable and bool(golds)
         short = answer.short or answer.text  # F1 and EM score the short answer, recall the whole one
@@ -149,6 +153,7 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
                 short=answer.short,
                 path=answer.path,
                 confidence=answer.confidence,
+                worker_overhead_s=overhead or None,  # None: the model was not asked (or runs in process)
             )
         )
     return results
@@ -189,6 +194,10 @@ def aggregate(results: Sequence[ItemResult]) -> dict[str, float | None]:
     generating = [(r.tokens, r.total_s - r.first_token_s) for r in results if r.first_token_s is not None]
     seconds = sum(s for _, s in generating)
     metrics["latency.tokens_per_s"] = sum(t for t, _ in generating) / seconds if seconds > 0 else None
+    # What running the model in its own process adds to an answer that used it (pipes, pickling).
+    overheads = [r.worker_overhead_s * 1000 for r in results if r.worker_overhead_s is not None]
+    metrics["latency.model_process_overhead_p50_ms"] = percentile(overheads, 50) if overheads else None
+    metrics["latency.model_process_overhead_p95_ms"] = percentile(overheads, 95) if overheads else None
     return metrics
 
 

@@ -22,6 +22,9 @@ Every knob a user may turn lives here, with its environment variable:
 - ``DEPECHE_THREADS``: llama.cpp threads (default: every core).
 - ``DEPECHE_GENERATION_TIMEOUT``: seconds an answer may take (default 120); past them the
   model's process is killed and restarted, and the question gets one line saying so.
+- ``DEPECHE_CHAT_CONCURRENCY`` / ``DEPECHE_QUEUE_DEPTH``: answers the chat computes at once
+  (default 4) and answers that may wait (default 32); past them a question gets «serveur
+  occupé, réessayez» at once (:mod:`ui.admission`).
 - ``DEPECHE_READ_TIMEOUT`` / ``DEPECHE_READ_MEMORY_MB``: the limits under which each file is
   parsed, in a process of its own (default 120 s, 3072 MB); a file over them is skipped.
 - ``DEPECHE_LOCK_WAIT``: seconds an index command waits for another one to finish (default 600).
@@ -112,6 +115,8 @@ class Settings:
     context_tokens: int = 4096
     max_answer_tokens: int = 200
     generation_timeout: int = 120  # seconds an answer may take before the model's process is restarted
+    chat_concurrency: int = 4  # answers the chat computes at once (the model itself answers one at a time)
+    queue_depth: int = 32  # answers that may wait their turn; past them: «serveur occupé»
     read_timeout: int = 120  # seconds a file may take to parse (rag.readers.fence)
     read_memory_mb: int = 3072  # the address space of the process that parses files
     # The answer check (rag.answer.checking): calibrated on the gold sets, see the README.
@@ -173,6 +178,8 @@ class Settings:
             min_coverage=_float_env("DEPECHE_MIN_COVERAGE", cls.min_coverage),
             lock_wait=_int_env("DEPECHE_LOCK_WAIT", cls.lock_wait),
             generation_timeout=_int_env("DEPECHE_GENERATION_TIMEOUT", cls.generation_timeout, minimum=1),
+            chat_concurrency=_int_env("DEPECHE_CHAT_CONCURRENCY", cls.chat_concurrency, minimum=1),
+            queue_depth=_int_env("DEPECHE_QUEUE_DEPTH", cls.queue_depth),
             read_timeout=_int_env("DEPECHE_READ_TIMEOUT", cls.read_timeout, minimum=1),
             read_memory_mb=_int_env("DEPECHE_READ_MEMORY_MB", cls.read_memory_mb, minimum=256),
             milvus_uri=env.get("DEPECHE_MILVUS_URI", "").strip(),

@@ -114,7 +114,8 @@ class Worker:
         self.start_timeout_s = start_timeout_s
         self.info: Any = None  # what the served object's ``worker_info()`` returned, once ready
         self.starts = 0
-        self.overheads: deque[float] = deque(maxlen=1000)  # seconds per request outside the child
+        self.overheads: deque[float] = deque(maxlen=1000)  # seconds per request outside the child, latest
+        self.overhead_total = 0.0  # the same, summed over every request
         self._lock = threading.Lock()  # held through a request; a plain Lock: a stream may be
         # iterated from several threads in turn (Gradio), and only the request's own code nests
         self._process: subprocess.Popen | None = None
@@ -220,7 +221,9 @@ class Worker:
                         yield "piece", message[1]
                         continue
                     finished = True
-                    self.overheads.append(max(0.0, time.monotonic() - sent - message[-1]))
+                    overhead = max(0.0, time.monotonic() - sent - message[-1])
+                    self.overheads.append(overhead)
+                    self.overhead_total += overhead
                     if message[0] == "error":
                         raise _rebuild_error(message[1], message[2])
                     yield "done", message[1]

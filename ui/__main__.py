@@ -37,6 +37,7 @@ def main() -> int:
     settings = Settings.from_env()
     auth = parse_auth(os.environ.get("DEPECHE_AUTH"))
     from rag.components import build_pipeline
+    from ui.admission import server_threads
     from ui.app import build_app
 
     pipeline = build_pipeline(settings)
@@ -49,6 +50,7 @@ def main() -> int:
         auth=auth,
         auth_message="Dépêche : identifiez-vous." if auth else None,
         max_file_size=MAX_UPLOAD,
+        max_threads=server_threads(settings),
         show_error=False,
         quiet=True,
     )

@@ -15,6 +15,7 @@ import gradio as gr
 
 from rag.errors import DepecheError
 from rag.feedback import FeedbackEntry, FeedbackStore
+from ui.admission import Admission
 from ui.render import (
     PANEL_JS,
     answer_message,
@@ -33,7 +34,6 @@ EXAMPLES = [
     "Pourquoi OpenAI s'installe-t-elle à Paris ?",
 ]
 SEARCHING = "_Recherche dans les articles…_"
-CHAT_CONCURRENCY = 4  # answers computed at once; the generator itself answers one at a time (its lock)
 RATINGS = {True: 1, False: -1}  # gr.LikeData.liked: True 👍, False 👎, "" when taken back
 
 Message = dict[str, Any]
@@ -64,6 +64,8 @@ class ChatActions:
 
     def __init__(self, context: AppContext) -> None:
         self.context = context
+        settings = context.settings
+        self.admission = Admission(settings.chat_concurrency, settings.queue_depth)
         self._feedback: FeedbackStore | None = None
         self._feedback_lock = threading.Lock()
 
@@ -94,10 +96,11 @@ class ChatActions:
         yield "", list(chat), panel, session
         text = ""
         try:
-            for piece in stream:
-                text += piece
-                chat[-1] = {"role": "assistant", "content": text}
-                yield "", list(chat), panel, session
+            with self.admission.slot():
+                for piece in stream:
+                    text += piece
+                    chat[-1] = {"role": "assistant", "content": text}
+                    yield "", list(chat), panel, session
         except DepecheError as error:
             chat[-1] = {"role": "assistant", "content": f"⚠️ {error}"}
             yield "", list(chat), panel, session
@@ -154,7 +157,8 @@ class ChatActions:
         """The answer to ``message`` (``history``: the earlier questions, for a follow-up) as
         Markdown, followed by its sources."""
         try:
-            answer = self.context.pipeline.answer(message, history or [])
+            with self.admission.slot():
+                answer = self.context.pipeline.answer(message, history or [])
         except DepecheError as error:
             return f"⚠️ {error}"
         return answer.text + revision_markdown(answer) + "\n" + sources_markdown(answer)
@@ -199,7 +203,7 @@ def chat_tab(context: AppContext, session: gr.State) -> ChatActions:
         inputs=[textbox, chatbot, session],
         outputs=[textbox, chatbot, panel, session],
         api_visibility="private",
-        concurrency_limit=CHAT_CONCURRENCY,
+        concurrency_limit=None,  # every question reaches the gate (ui.admission), which queues and refuses
         concurrency_id="answers",
         show_progress="hidden",
     )
@@ -217,5 +221,5 @@ def chat_tab(context: AppContext, session: gr.State) -> ChatActions:
     new.click(**reset)
     chatbot.clear(**reset)
     chatbot.like(actions.rate, [session], [note, session], api_visibility="private")
-    gr.api(actions.api_answer, api_name="chat", concurrency_limit=CHAT_CONCURRENCY, concurrency_id="answers")
+    gr.api(actions.api_answer, api_name="chat", concurrency_limit=None, concurrency_id="answers")
     return actions

@@ -58,6 +58,11 @@ class ProcessGenerator:
         self.worker.stop()
 
     @property
+    def overhead_s(self) -> float:
+        """Seconds spent outside the model's own work since start, over every request."""
+        return self.worker.overhead_total
+
+    @property
     def overheads(self) -> list[float]:
         """Seconds each request spent outside the model's own work (pipes, pickling)."""
         return list(self.worker.overheads)
