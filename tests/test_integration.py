@@ -328,12 +328,14 @@ def test_the_chat_asks_for_the_login_set_in_depeche_auth(pipeline):
     from gradio_client import Client
 
     from ui.app import build_app
+    from ui.login import secured_launch
 
     app = build_app(pipeline)
     port = _free_port()
     app.queue().launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, auth=("redaction", "s3cret")
-    )
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+        **secured_launch(("redaction", "s3cret")),
+    )  # fmt: skip
     try:
         with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own kinds
             Client(f"http://127.0.0.1:{port}/", verbose=False).predict(message=QUESTION, api_name="/chat")

@@ -39,6 +39,7 @@ def main() -> int:
     from rag.components import build_pipeline
     from ui.admission import server_threads
     from ui.app import build_app
+    from ui.login import secured_launch
 
     pipeline = build_pipeline(settings)
     app = build_app(pipeline, settings=settings)  # its header shows the index's counts at each page load
@@ -47,8 +48,7 @@ def main() -> int:
         server_name=args.host,
         server_port=args.port,
         share=args.share,
-        auth=auth,
-        auth_message="Dépêche : identifiez-vous." if auth else None,
+        **secured_launch(auth),
         max_file_size=MAX_UPLOAD,
         max_threads=server_threads(settings),
         show_error=False,
