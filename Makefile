@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 # llama-cpp-python compiles from source: use every core.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help install llama-wheel llama-wheel-dir browser chat index status test test-unit reader eval lint clean
+.PHONY: help install llama-wheel llama-wheel-dir browser chat index status test test-unit reader eval fuzz lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -107,6 +107,11 @@ eval: $(STAMP)  ## the full eval on the seeds gold set (report in eval/runs/)
 
 test-unit: $(STAMP)  ## only the fast tests, with fakes
 	$(PY) -m pytest -m "not integration"
+
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)  ## fuzz each reader with atheris for FUZZ_SECONDS (default 60 s each); crashes in .cache/fuzz/
+	$(PY) -m pip install --quiet atheris==3.0.0
+	$(PY) -m tests.fuzz.run --seconds $(FUZZ_SECONDS)
 
 lint: $(STAMP)  ## ruff
 	$(PY) -m ruff check .

@@ -111,6 +111,8 @@ def status(settings: Settings) -> int:
     print(f"Découpage : {info.chunk_size} caractères, chevauchement {info.chunk_overlap}")
     print(f"Version : {store.version}")
     print(f"Segments : {store.layout}")
+    if warning := getattr(store, "warning", None):
+        print(f"Attention : {warning}")
     if info.embed_model != settings.embed_model:
         print(f"Attention : le modèle configuré est {settings.embed_model} ; lancez `python -m index rebuild`.")
     if (info.chunk_size, info.chunk_overlap) != (settings.chunks.size, settings.chunks.overlap):

@@ -6,12 +6,14 @@ the new index, never a mix.
 
 from __future__ import annotations
 
+import errno
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rag.config import Settings
-from rag.errors import IndexMissingError
+from rag.errors import DiskFullError, IndexMissingError
 from rag.store import IndexInfo, IndexStore, Store
 from rag.versions import collect_garbage, current_version, new_version_dir, publish, write_lock
 
@@ -57,9 +59,21 @@ def new_version(
                 store.close()
             publish(root, version)
             collect_garbage(root)  # the version before the previous one
-        except BaseException:
+        except BaseException as error:
             shutil.rmtree(version, ignore_errors=True)
+            if is_disk_full(error):
+                raise DiskFullError(root) from None
             raise
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether ``error`` says the disk is full, as the OS, SQLite or FAISS word it."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    text = str(error).lower()
+    return isinstance(error, (sqlite3.Error, RuntimeError)) and (
+        "disk is full" in text or "no space left" in text or "disk quota" in text
+    )
 
 
 @contextmanager

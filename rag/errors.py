@@ -51,6 +51,14 @@ class IndexBusyError(DepecheError):
         )
 
 
+class DiskFullError(DepecheError):
+    def __init__(self, where: object) -> None:
+        super().__init__(
+            f"Disque plein en écrivant l'index dans {where} : rien n'a été publié, l'index d'avant répond ; "
+            "libérez de la place puis relancez la commande."
+        )
+
+
 class StoreUnavailableError(DepecheError):
     """The Milvus store could not be reached or refused a request (:mod:`rag.store.milvus`)."""
 

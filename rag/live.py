@@ -33,6 +33,7 @@ class LiveIndex:
         self._version = current_version(root)
         self._store = IndexStore.open(root, embed_model=embed_model)
         self._refused: Path | None = None  # a version that could not be opened: not retried
+        self._refusal: str | None = None  # why
 
     def snapshot(self) -> IndexStore:
         """The current version's store; one search should use one snapshot throughout."""
@@ -48,10 +49,19 @@ class LiveIndex:
                     # (another embedding model) keeps the chat on what it has, and says why.
                     log.warning("new index version %s not opened: %s", version.name, error)
                     self._refused = version if version.exists() else None
+                    self._refusal = f"{error} En attendant, la version {self._version.name} répond."
                     return self._store
                 log.info("index version %s opened", version.name)
-                self._store, self._version = store, version
+                self._store, self._version, self._refusal = store, version, None
         return self._store
+
+    @property
+    def warning(self) -> str | None:
+        """Why an older version answers, when the current one is damaged; None when all is well."""
+        store = self.snapshot()
+        if self._refused is not None and current_version(self.root) == self._refused:
+            return self._refusal
+        return getattr(store, "warning", None)
 
     @property
     def info(self) -> IndexInfo:

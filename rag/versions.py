@@ -61,6 +61,12 @@ def current_version(root: Path) -> Path | None:
     return root / name if name else None
 
 
+def previous_version(root: Path) -> Path | None:
+    """The version published before the current one, if it is still there."""
+    names = _versions_named(root)
+    return root / names[1] if len(names) > 1 and (root / names[1] / DB_NAME).is_file() else None
+
+
 def _versions_named(root: Path) -> list[str]:
     try:
         return (root / POINTER).read_text(encoding="utf-8").split()

@@ -1,7 +1,8 @@
 """Runs one index command in its own process so a test can kill it (``kill -9``) anywhere.
 
 ``python -m tests.crash_driver HOME add PATH...`` / ``remove DOC_ID...`` / ``rebuild``: the
-command of :mod:`index.update` on the index in HOME, with the fake embedder. It prints
+command of :mod:`index.update` on the index in HOME, with the fake embedder; ``upload PATH...``:
+the Corpus tab's upload (:meth:`ui.corpus.CorpusActions.upload`: copy in, then index). It prints
 ``ready`` once its imports are done, so the killer's random delay falls in the command itself.
 With ``DEPECHE_MILVUS_URI`` set, the index is in that Milvus store; with
 ``DEPECHE_TEST_SEGMENTED=1``, the embedded store writes segments at any size (as past
@@ -31,6 +32,13 @@ def main(argv: list[str]) -> int:
         add_documents(settings, [Path(a) for a in arguments], FakeEmbedder(), progress=False, on_wait=None)
     elif command == "remove":
         remove_documents(settings, arguments, on_wait=None)
+    elif command == "upload":
+        from types import SimpleNamespace
+
+        from ui.corpus import CorpusActions
+
+        context = SimpleNamespace(settings=settings, embedder=FakeEmbedder(), store=None)
+        print(CorpusActions(context).add(arguments, progress=False).summary, file=sys.stderr)
     elif command == "rebuild":
         rebuild_index(settings, FakeEmbedder(), progress=False, on_wait=None)
     else:

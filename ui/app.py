@@ -32,9 +32,12 @@ DESCRIPTION = "Chaque réponse cite ses passages [n] : cliquez sur un numéro po
 def header_markdown(context: AppContext) -> str:
     """The title, what the index holds now and the model that answers."""
     documents, chunks = context.store.counts()
-    return (
+    header = (
         f"# {TITLE}\n{documents} documents, {chunks} passages · modèle {context.pipeline.generator.name}. {DESCRIPTION}"
     )
+    if warning := getattr(context.store, "warning", None):  # a damaged index version (rag.live)
+        header += f"\n\n⚠️ {warning}"
+    return header
 
 
 def build_app(pipeline: Pipeline, *, settings: Settings | None = None, description: str = "") -> gr.Blocks:

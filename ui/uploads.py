@@ -22,6 +22,7 @@ import hashlib
 import os
 import re
 import secrets
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +37,7 @@ MAX_STEM_CHARS = 80  # a slug longer than this is cut (file systems allow 255 by
 MAX_SHOWN_CHARS = 60  # an uploaded name quoted in a message is cut to this
 MAX_VARIANTS = 1000  # name-2 … name-999: past that, refuse rather than loop
 _CHUNK = 1024 * 1024
+STALE_PART_S = 3600  # a partial copy older than this was left by an upload that died
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -116,6 +118,7 @@ def save_uploads(
     unsupported format, empty or unreadable is refused with its reason, and the others are kept.
     """
     files = [f for f in files if f is not None and str(f)]
+    _sweep_partial_copies(folder)
     if len(files) > max_files:
         return [], [f"{len(files)} fichiers : {max_files} au plus par envoi."]
     saved: list[Path] = []
@@ -149,6 +152,18 @@ def save_uploads(
         if target not in saved:
             saved.append(target)
     return saved, rejected
+
+
+def _sweep_partial_copies(folder: Path) -> None:
+    """Delete the partial copies (``.envoi-*.part``) an upload killed mid-copy left behind; only
+    old ones, since another upload may be copying right now."""
+    cutoff = time.time() - STALE_PART_S
+    for partial in folder.glob(".envoi-*.part") if folder.is_dir() else ():
+        try:
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
+        except OSError:
+            pass
 
 
 def _copy_in(source: Path, folder: Path, name: str) -> Path | None:

@@ -37,7 +37,7 @@ import numpy as np
 
 from rag.chunking import Chunk
 from rag.documents import Document
-from rag.errors import IndexCorruptedError, IndexMissingError
+from rag.errors import DepecheError, IndexCorruptedError, IndexMissingError
 from rag.keyword import lucene_idf
 from rag.store.records import DocumentSummary, IndexInfo, Passage, StoredDocument
 from rag.store.segment import (
@@ -50,7 +50,7 @@ from rag.store.segment import (
     copy_segment,
     link_segment,
 )
-from rag.versions import current_version
+from rag.versions import current_version, previous_version
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,7 @@ class IndexStore:
         self._merge_all = False
         self._next_id: int | None = None  # of the next chunk added; readers never need it
         self._lock = threading.RLock()
+        self.warning: str | None = None  # set when an older version answers for a damaged one
 
     # -- opening -------------------------------------------------------------------
 
@@ -144,7 +145,22 @@ class IndexStore:
         root, directory = directory, current_version(directory)
         if directory is None or not (directory / DB_NAME).is_file():
             raise IndexMissingError(root)
-        return cls._open(directory, embed_model=embed_model, writable=writable, immutable=directory != root)
+        try:
+            return cls._open(directory, embed_model=embed_model, writable=writable, immutable=directory != root)
+        except IndexCorruptedError as damage:
+            previous = None if writable or directory == root else previous_version(root)
+            if previous is None:
+                raise
+            try:
+                store = cls._open(previous, embed_model=embed_model)
+            except DepecheError:
+                raise damage from None
+            why = str(damage)
+        # A damaged current version (a file corrupted on disk): the one before it answers, and
+        # every status says so, until a rebuild (which reads the texts from the damaged one).
+        store.warning = f"{why} En attendant, la version précédente ({previous.name}) répond."
+        log.error("%s", store.warning)
+        return store
 
     @classmethod
     def _open(

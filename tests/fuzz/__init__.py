@@ -1,0 +1,1 @@
+"""Fuzzing the readers with atheris (libFuzzer for Python): ``make fuzz``, see :mod:`tests.fuzz.run`."""
