@@ -12,6 +12,8 @@
 - ``python -m eval ingest [--json]``: the indexing benchmark (add, rebuild, one article).
 - ``python -m eval feedback [--export FILE.jsonl]``: the readers' 👍/👎, counted or exported
   as gold-set candidates (:mod:`rag.feedback`).
+- ``python -m eval soak [--questions 1000]``: one question after another through the served chat,
+  its memory read every 100 questions, and a crowd loading the page (:mod:`eval.soak`).
 - ``python -m eval concurrency [--clients 8] [--json]``: several chat users at once, through
   the Gradio app's API: every answer complete, and the latencies.
 - ``python -m eval train-reader``: train the French reader on PIAF (:mod:`eval.train_reader`).
@@ -296,6 +298,10 @@ def main() -> int:
         from eval.concurrency import main as concurrency
 
         return concurrency(argv[1:])
+    if argv and argv[0] == "soak":
+        from eval.soak import main as soak
+
+        return soak(argv[1:])
     if argv and argv[0] == "train-reader":
         from eval.train_reader import main as train_reader
 

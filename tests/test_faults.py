@@ -25,7 +25,7 @@ from tests.fakes import FakeEmbedder
 from tests.test_crash import run_to_end, start, write_corpus
 from ui.uploads import upload_folder
 
-UPLOAD_KILLS = int(os.environ.get("DEPECHE_UPLOAD_KILLS", "8"))
+UPLOAD_KILLS = int(os.environ.get("DEPECHE_UPLOAD_KILLS", "5"))
 
 
 def _answers(settings: Settings) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import numpy as np
 import pytest
@@ -175,8 +176,21 @@ def test_a_damaged_manifest_is_one_line(segmented, settings, fake_embedder, tmp_
     build_index(settings, [SEEDS], fake_embedder, progress=False)
     add_documents(settings, [write_articles(tmp_path / "a", 1)], fake_embedder, progress=False)
     (current_version(settings.index_dir) / embedded.MANIFEST).write_text("{not json", encoding="utf-8")
-    with pytest.raises(IndexCorruptedError, match="segments.json.*python -m index rebuild"):
-        open_current(settings, fake_embedder)
+    _damage_is_told_then_refused_alone(settings, fake_embedder, "segments.json.*python -m index rebuild")
+
+
+def _damage_is_told_then_refused_alone(settings, embedder, why: str) -> None:
+    """The version before the damaged one answers, with the damage in one line; without it, the
+    damage is the error."""
+    import shutil
+
+    from rag.versions import previous_version
+
+    store = open_current(settings, embedder)
+    assert re.search(why, store.warning) and "\n" not in store.warning and store.counts()[0] == 2
+    shutil.rmtree(previous_version(settings.index_dir))
+    with pytest.raises(IndexCorruptedError, match=why):
+        open_current(settings, embedder)
 
 
 def test_a_missing_delta_segment_is_one_line(segmented, settings, fake_embedder, tmp_path):
@@ -185,8 +199,7 @@ def test_a_missing_delta_segment_is_one_line(segmented, settings, fake_embedder,
     build_index(settings, [SEEDS], fake_embedder, progress=False)
     add_documents(settings, [write_articles(tmp_path / "a", 1)], fake_embedder, progress=False)
     shutil.rmtree(current_version(settings.index_dir) / embedded.DELTAS)
-    with pytest.raises(IndexCorruptedError, match="store.sqlite manquant"):
-        open_current(settings, fake_embedder)
+    _damage_is_told_then_refused_alone(settings, fake_embedder, "store.sqlite manquant")
 
 
 def test_keyword_weights_are_those_of_all_segments(segmented, settings, fake_embedder, tmp_path):
