@@ -8,6 +8,9 @@ from rag.config import PROJECT_ROOT, ChunkSettings, Settings
 from tests.fakes import FakeEmbedder
 from tests.milvus_server import LiteServer
 
+# The fuzz harness (``make fuzz``) needs atheris, which only ``make fuzz`` installs.
+collect_ignore = ["fuzz"]
+
 SEEDS = PROJECT_ROOT / "seeds"
 MUNICH_SEED = SEEDS / "2025-03-27-openai-munich.txt"
 PARIS_SEED = SEEDS / "2024-10-openai-paris.txt"

@@ -95,6 +95,26 @@ def test_answer_names_munich_and_cites_a_shown_passage(pipeline):
     assert any(answer.passages[n - 1].doc_id == MUNICH for s in munich for n in s.citations)
 
 
+def test_the_real_model_killed_mid_answer_costs_one_answer(pipeline):
+    """llama.cpp in its own process (rag.answer.generator_process): SIGKILL during a streamed
+    answer gives that question one line; the model is restarted and answers the next."""
+    import signal
+
+    from rag.answer.generator_process import GenerationError
+
+    generator = pipeline.generator
+    killed = generator.worker.pid
+    pieces = iter(pipeline.ask(QUESTION))
+    next(pieces)
+    os.kill(killed, signal.SIGKILL)
+    with pytest.raises(GenerationError, match=r"\(SIGKILL\) pendant cette réponse ; il redémarre"):
+        list(pieces)
+    assert "Munich" in pipeline.answer(QUESTION).text
+    assert generator.worker.pid != killed and generator.worker.pid is not None
+    with open(f"/proc/{generator.worker.pid}/maps") as maps:  # llama.cpp lives in the child
+        assert "libllama" in maps.read()
+
+
 def test_instruct_model_is_driven_through_its_chat_template(pipeline, real_settings):
     import importlib.util
 
