@@ -15,8 +15,10 @@ It prints each client's latency (submission to final answer), their median, 95th
 percentile and maximum, the wall time of the whole burst, and whether every answer is
 complete: not empty and not an error (``⚠️ …``). Exit code 1 if one is not.
 
-The model answers one request at a time (:class:`rag.answer.generation.LlamaGenerator` holds a
-lock), so with N clients the last waits about N answers: the latencies measure the queue.
+The model answers one request at a time (its process, :class:`rag.answer.generator_process.ProcessGenerator`,
+serves one), so with N clients the last waits about N answers: the latencies measure the queue.
+Past ``DEPECHE_CHAT_CONCURRENCY`` + ``DEPECHE_QUEUE_DEPTH`` answers, a client gets «Serveur occupé»
+at once (:mod:`ui.admission`): counted as busy, not as a failure.
 """
 
 from __future__ import annotations
