@@ -1,7 +1,8 @@
 """``python -m ui [--host 127.0.0.1] [--port 7860] [--share]``: serve the chat window.
 
 Safe by default: it listens on this machine only, and makes no public link unless asked
-(``--share``). ``DEPECHE_AUTH=utilisateur:mot-de-passe`` asks for a login.
+(``--share``). ``DEPECHE_AUTH=utilisateur:mot-de-passe`` asks for a login. The same port serves
+an OpenAI-compatible API under ``/v1`` (:mod:`ui.openai_api`), whose key is that password.
 """
 
 from __future__ import annotations
@@ -38,17 +39,19 @@ def main() -> int:
     auth = parse_auth(os.environ.get("DEPECHE_AUTH"))
     from rag.components import build_pipeline
     from ui.admission import server_threads
-    from ui.app import build_app
-    from ui.login import secured_launch
+    from ui.app import build_app, launch_options
+    from ui.session import AppContext
 
     pipeline = build_pipeline(settings)
-    app = build_app(pipeline, settings=settings)  # its header shows the index's counts at each page load
+    context = AppContext.of(pipeline, settings)  # the chat and the API share the pipeline and the gate
+    app = build_app(pipeline, settings=settings, context=context)  # its header shows the index's counts
     print(f"Dépêche : http://{args.host}:{args.port}" + (" (connexion requise)" if auth else ""))
+    print(f"API compatible OpenAI : http://{args.host}:{args.port}/v1 (modèle « depeche »)")
     app.queue(default_concurrency_limit=QUEUE_CONCURRENCY).launch(
         server_name=args.host,
         server_port=args.port,
         share=args.share,
-        **secured_launch(auth),
+        **launch_options(context, auth),
         max_file_size=MAX_UPLOAD,
         max_threads=server_threads(settings),
         show_error=False,

@@ -45,6 +45,11 @@ class Admission:
         return self.concurrency + self.queue_depth
 
     @property
+    def full(self) -> bool:
+        """Whether a new answer would be refused now."""
+        return self.admitted >= self.capacity
+
+    @property
     def waiting(self) -> int:
         return max(0, self.admitted - self.concurrency)
 

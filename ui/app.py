@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
 
@@ -40,9 +41,14 @@ def header_markdown(context: AppContext) -> str:
     return header
 
 
-def build_app(pipeline: Pipeline, *, settings: Settings | None = None, description: str = "") -> gr.Blocks:
-    """The app for ``pipeline`` (``settings``: those it was built with; default: the environment's)."""
-    context = AppContext.of(pipeline, settings or Settings.from_env())
+def build_app(
+    pipeline: Pipeline, *, settings: Settings | None = None, description: str = "", context: AppContext | None = None
+) -> gr.Blocks:
+    """The app for ``pipeline`` (``settings``: those it was built with; default: the environment's).
+
+    ``context``: the server's shared parts, when the caller serves the API beside the app
+    (:func:`launch_options`); made here otherwise."""
+    context = context or AppContext.of(pipeline, settings or Settings.from_env())
     with gr.Blocks(title=f"{TITLE} : vos articles, vos réponses", fill_width=True) as app:
         header = gr.Markdown(
             f"# {TITLE}\n{description}" if description else header_markdown(context), elem_id="depeche-header"
@@ -61,3 +67,15 @@ def build_app(pipeline: Pipeline, *, settings: Settings | None = None, descripti
         if not description:  # the counts as they are when the page opens
             app.load(lambda: header_markdown(context), None, header, api_visibility="private", queue=False)
     return app
+
+
+def launch_options(context: AppContext, auth: tuple[str, str] | None) -> dict[str, Any]:
+    """``launch()``'s arguments for the login (:mod:`ui.login`) and the OpenAI-compatible API
+    (:mod:`ui.openai_api`) on the app's port, whose key is the login's password."""
+    from ui.login import secured_launch
+    from ui.openai_api import OpenAIApi
+
+    options = secured_launch(auth)
+    api = OpenAIApi(context, password=auth[1] if auth else None)
+    options.setdefault("app_kwargs", {})["routes"] = [api.mount()]
+    return options

@@ -15,7 +15,6 @@ import gradio as gr
 
 from rag.errors import DepecheError
 from rag.feedback import FeedbackEntry, FeedbackStore
-from ui.admission import Admission
 from ui.render import (
     PANEL_JS,
     answer_message,
@@ -64,8 +63,7 @@ class ChatActions:
 
     def __init__(self, context: AppContext) -> None:
         self.context = context
-        settings = context.settings
-        self.admission = Admission(settings.chat_concurrency, settings.queue_depth)
+        self.admission = context.gate()  # shared with the API (ui.openai_api)
         self._feedback: FeedbackStore | None = None
         self._feedback_lock = threading.Lock()
 

@@ -51,42 +51,19 @@ class _Record:
     last: float = 0.0
 
 
-class LoginThrottle:
-    """ASGI middleware: see the module doc. ``clock`` is for tests."""
+class FailureThrottle:
+    """Failed attempts per client: after ``free_attempts`` failures a client waits 1 s, then
+    2, 4… up to ``max_lockout_s``; a success clears its record. Shared by the login page
+    (:class:`LoginThrottle`) and the API's Bearer check (:mod:`ui.openai_api`). ``clock`` is for tests."""
 
     def __init__(
-        self,
-        app: Any,
-        *,
-        free_attempts: int = FREE_ATTEMPTS,
-        max_lockout_s: float = MAX_LOCKOUT_S,
-        clock=time.monotonic,
+        self, *, free_attempts: int = FREE_ATTEMPTS, max_lockout_s: float = MAX_LOCKOUT_S, clock=time.monotonic
     ) -> None:
-        self.app = app
         self.free_attempts = free_attempts
         self.max_lockout_s = max_lockout_s
         self.clock = clock
         self._records: dict[str, _Record] = {}
         self._lock = threading.Lock()
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") not in LOGIN_PATHS:
-            await self.app(scope, receive, send)
-            return
-        client = (scope.get("client") or ("?", 0))[0]
-        wait = self.lockout(client)
-        if wait > 0:
-            await _refuse(send, wait)
-            return
-        status: list[int] = []
-
-        async def watch(message) -> None:
-            if message["type"] == "http.response.start":
-                status.append(message["status"])
-            await send(message)
-
-        await self.app(scope, receive, watch)
-        self.record(client, success=bool(status) and status[0] < 400)
 
     def lockout(self, client: str) -> float:
         """Seconds ``client`` must still wait before trying again (0: it may try)."""
@@ -112,8 +89,49 @@ class LoginThrottle:
                             record.locked_until - now)  # fmt: skip
 
 
+class LoginThrottle:
+    """ASGI middleware in front of ``POST /login``: see the module doc. ``clock`` is for tests."""
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        free_attempts: int = FREE_ATTEMPTS,
+        max_lockout_s: float = MAX_LOCKOUT_S,
+        clock=time.monotonic,
+    ) -> None:
+        self.app = app
+        self.throttle = FailureThrottle(free_attempts=free_attempts, max_lockout_s=max_lockout_s, clock=clock)
+        self.lockout = self.throttle.lockout
+        self.record = self.throttle.record
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") not in LOGIN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("?", 0))[0]
+        wait = self.lockout(client)
+        if wait > 0:
+            await _refuse(send, wait)
+            return
+        status: list[int] = []
+
+        async def watch(message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        self.record(client, success=bool(status) and status[0] < 400)
+
+
+def retry_after(wait: float) -> int:
+    """Whole seconds to announce in ``Retry-After`` for a wait of ``wait`` s (at least 1)."""
+    return max(1, round(wait + 0.49))
+
+
 async def _refuse(send, wait: float) -> None:
-    seconds = max(1, round(wait + 0.49))
+    seconds = retry_after(wait)
     body = json.dumps({"detail": f"Trop de tentatives de connexion : réessayez dans {seconds} s."}).encode()
     await send(
         {

@@ -16,6 +16,7 @@ from rag.components import resolved_hybrid_alpha
 from rag.config import Settings
 from rag.pipeline import Answer, Pipeline
 from rag.retrieval import make_retriever
+from ui.admission import Admission
 
 MAX_TOP_K = 8  # passages a reader may ask for in «Réglages»; a small model reads few well
 
@@ -23,12 +24,23 @@ MAX_TOP_K = 8  # passages a reader may ask for in «Réglages»; a small model r
 @dataclass(frozen=True)
 class AppContext:
     """The server's shared parts. ``embedder`` is None when the chat runs in bm25 mode;
-    ``store`` is the :class:`~rag.live.LiveIndex` the pipeline searches."""
+    ``store`` is the :class:`~rag.live.LiveIndex` the pipeline searches; ``admission`` the gate
+    every answer passes, the chat's and the API's alike (made from the settings when not given)."""
 
     settings: Settings
     pipeline: Pipeline
     embedder: Any
     store: Any
+    admission: Admission | None = None
+
+    def __post_init__(self) -> None:
+        if self.admission is None:
+            gate = Admission(self.settings.chat_concurrency, self.settings.queue_depth)
+            object.__setattr__(self, "admission", gate)
+
+    def gate(self) -> Admission:
+        assert self.admission is not None
+        return self.admission
 
     @classmethod
     def of(cls, pipeline: Pipeline, settings: Settings) -> AppContext:
