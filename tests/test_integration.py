@@ -152,6 +152,52 @@ def test_gradio_app_answers_through_its_api(pipeline):
         app.close()
 
 
+def test_the_openai_client_asks_the_real_models(pipeline, real_settings):
+    """The official openai client against `python -m ui`'s app and API: a cited answer, the same
+    one streamed, and a follow-up made standalone from the earlier user turn."""
+    import openai
+
+    from ui.app import build_app, launch_options
+    from ui.openai_api import answer_content
+    from ui.session import AppContext
+
+    context = AppContext.of(pipeline, real_settings)
+    app = build_app(pipeline, settings=real_settings, context=context)
+    port = _free_port()
+    app.queue().launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+        **launch_options(context, ("redaction", "s3cret")),
+    )  # fmt: skip
+    try:
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="s3cret", max_retries=0)
+        messages = [{"role": "user", "content": QUESTION}]
+        completion = client.chat.completions.create(model="depeche", messages=messages)
+        content = completion.choices[0].message.content
+        assert "Munich" in content and "[1]" in content
+        cited = completion.model_extra["citations"]
+        assert cited and all(c["doc_id"] and c["text"] and c["date"] for c in cited)
+        streamed = client.chat.completions.create(model="depeche", messages=messages, stream=True)
+        chunks = list(streamed)
+        assert "".join(c.choices[0].delta.content or "" for c in chunks) == content
+        assert chunks[-1].model_extra["citations"] == cited
+        earlier = "Quand OpenAI ouvrira-t-elle un bureau à Munich ?"
+        follow_up = client.chat.completions.create(
+            model="depeche",
+            messages=[
+                {"role": "user", "content": earlier},
+                {"role": "assistant", "content": "En 2025 [1]."},
+                {"role": "user", "content": "Et à Paris ?"},
+            ],
+        )
+        in_chat = pipeline.answer("Et à Paris ?", [earlier])  # what the chat window answers
+        assert follow_up.choices[0].message.content == answer_content(in_chat)
+        assert any(c["doc_id"] != MUNICH for c in follow_up.model_extra["citations"]) or in_chat.refused
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="faux", max_retries=0).models.list()
+    finally:
+        app.close()
+
+
 def _cli(*args: str, home: Path, **env_vars: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DEPECHE_HOME": str(home), **env_vars}
     return subprocess.run(
