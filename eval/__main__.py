@@ -16,6 +16,8 @@
   its memory read every 100 questions, and a crowd loading the page (:mod:`eval.soak`).
 - ``python -m eval concurrency [--clients 8] [--json]``: several chat users at once, through
   the Gradio app's API: every answer complete, and the latencies.
+- ``python -m eval api-bench [--questions 20] [--json]``: what the OpenAI-compatible API adds to
+  an answer's time, JSON and streamed (:mod:`eval.api_bench`).
 - ``python -m eval train-reader``: train the French reader on PIAF (:mod:`eval.train_reader`).
 - ``python -m eval reader-bench [--variants fp32 int8]``: the reader's cost for three passages,
   and its held-out PIAF figures, in fp32 and int8 (:mod:`eval.reader_bench`).
@@ -294,6 +296,10 @@ def main() -> int:
         from eval.feedback import main as feedback
 
         return feedback(argv[1:])
+    if argv and argv[0] == "api-bench":
+        from eval.api_bench import main as api_bench
+
+        return api_bench(argv[1:])
     if argv and argv[0] == "concurrency":
         from eval.concurrency import main as concurrency
 
