@@ -9,17 +9,23 @@
 - ``python -m index list``: the documents, with their ids, titles, dates, sources and passages;
 - ``python -m index status``: what the index holds, where, and how it was built;
 - ``python -m index migrate --to URI``: copy the index into another store (``embedded``, a Milvus
-  Lite file, ``http://host:19530``) without embedding anything again.
+  Lite file, ``http://host:19530``) without embedding anything again;
+- ``python -m index add-feed URL|FILE ... [--keep-near-duplicates]``: add the entries of RSS/Atom
+  feeds and register the feeds (:mod:`index.feeds`);
+- ``python -m index refresh``: re-read every registered feed and add only its new entries;
+- ``python -m index feeds``: the registered feeds, with their last refresh;
+- ``python -m index remove-feed URL|FILE ...``: stop following feeds (their documents stay).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from rag.cli import run
 from rag.config import Settings
-from rag.errors import IndexCorruptedError, ModelMismatchError
+from rag.errors import FeedError, IndexCorruptedError, ModelMismatchError
 from rag.store.backend import index_present, indexed_sources, open_index
 
 
@@ -179,6 +185,75 @@ def migrate(settings: Settings, target: str, token: str | None, force: bool) -> 
     return 0
 
 
+def add_feeds(settings: Settings, locations: list[str], keep_near_duplicates: bool) -> int:
+    """Add the entries of each feed and register it; a feed that fails is one line, the next is read."""
+    from index.feeds import add_feed
+    from rag.components import lazy_embedder
+
+    embedder = lazy_embedder(settings)
+    failed = 0
+    for location in locations:
+        try:
+            report = add_feed(settings, location, embedder, keep_near_duplicates=keep_near_duplicates)
+        except FeedError as error:
+            print(f"Erreur : {error}", file=sys.stderr)
+            failed += 1
+            continue
+        _print_report(report)
+    return 1 if failed else 0
+
+
+def refresh(settings: Settings, keep_near_duplicates: bool) -> int:
+    """Re-read every registered feed; exit code 1 if any failed."""
+    from index.feed_registry import FeedRegistry
+    from index.feeds import refresh_feeds
+    from rag.components import lazy_embedder
+
+    if not FeedRegistry(settings.feeds_db).feeds():
+        print("Aucun flux enregistré : ajoutez-en un avec `python -m index add-feed URL`.")
+        return 0
+    read = failed = added = 0
+    for outcome in refresh_feeds(settings, lazy_embedder(settings), keep_near_duplicates=keep_near_duplicates):
+        read += 1
+        if isinstance(outcome, FeedError):
+            print(f"Erreur : {outcome}", file=sys.stderr)
+            failed += 1
+            continue
+        _print_report(outcome)
+        added += len(outcome.added)
+    print(f"{read} flux relu(s) : {added} document(s) ajouté(s), {failed} flux en échec.")
+    return 1 if failed else 0
+
+
+def list_feeds(settings: Settings) -> int:
+    from index.feed_registry import FeedRegistry, local_time
+
+    feeds = FeedRegistry(settings.feeds_db).feeds()
+    for feed in feeds:
+        error = f"\terreur le {local_time(feed.failed_at)} : {feed.error}" if feed.error else ""
+        print(
+            f"{feed.location}\t{feed.title}\tlu le {local_time(feed.refreshed_at)}\t"
+            f"{feed.entries} entrées, {feed.added} ajoutée(s){error}"
+        )
+    print(f"{len(feeds)} flux enregistré(s).")
+    return 0
+
+
+def remove_feeds(settings: Settings, locations: list[str]) -> int:
+    from index.feed_registry import FeedRegistry
+    from rag.feeds import feed_location
+
+    registry = FeedRegistry(settings.feeds_db)
+    unknown = 0
+    for location in locations:
+        if registry.forget(feed_location(location)):
+            print(f"Flux retiré : {location} (ses documents restent dans l'index).")
+        else:
+            print(f"Flux inconnu : {location} (voir python -m index feeds).")
+            unknown += 1
+    return 1 if unknown == len(locations) else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m index", description="Construire l'index.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -214,6 +289,14 @@ def main() -> int:
     )
     migrate_parser.add_argument("--token", default=None, help="jeton du serveur cible (défaut : DEPECHE_MILVUS_TOKEN)")
     migrate_parser.add_argument("--force", action="store_true", help="remplacer un index déjà présent dans la cible")
+    feed_parser = commands.add_parser("add-feed", help="ajouter les articles de flux RSS/Atom et suivre ces flux")
+    feed_parser.add_argument("locations", nargs="+", metavar="URL|FICHIER", help="adresses http(s) ou fichiers de flux")
+    refresh_parser = commands.add_parser("refresh", help="relire les flux suivis, ajouter leurs nouveaux articles")
+    for near_parser in (feed_parser, refresh_parser):
+        near_parser.add_argument("--keep-near-duplicates", action="store_true", help="indexer aussi les quasi-doublons")
+    commands.add_parser("feeds", help="lister les flux suivis et leur dernière lecture")
+    forget_parser = commands.add_parser("remove-feed", help="ne plus suivre des flux (leurs documents restent)")
+    forget_parser.add_argument("locations", nargs="+", metavar="URL|FICHIER")
     args = parser.parse_args()
     settings = Settings.from_env()
     if args.command == "build":
@@ -230,6 +313,14 @@ def main() -> int:
         return migrate(settings, args.to, args.token, args.force)
     if args.command == "optimize":
         return optimize(settings)
+    if args.command == "add-feed":
+        return add_feeds(settings, args.locations, args.keep_near_duplicates)
+    if args.command == "refresh":
+        return refresh(settings, args.keep_near_duplicates)
+    if args.command == "feeds":
+        return list_feeds(settings)
+    if args.command == "remove-feed":
+        return remove_feeds(settings, args.locations)
     return status(settings)
 
 

@@ -105,6 +105,34 @@ def add_documents(
     started = time.perf_counter()
     documents, skipped = load_documents(list(paths))
     report = UpdateReport(skipped=list(skipped))
+    return add_read_documents(
+        settings,
+        documents,
+        embedder,
+        report=report,
+        keep_near_duplicates=keep_near_duplicates,
+        progress=progress,
+        on_wait=on_wait,
+        started=started,
+    )
+
+
+def add_read_documents(
+    settings: Settings,
+    documents: Sequence[Document],
+    embedder: Embedder,
+    *,
+    report: UpdateReport | None = None,
+    keep_near_duplicates: bool = False,
+    progress: bool = True,
+    on_wait: Callable[[str], None] | None = print,
+    started: float | None = None,
+) -> UpdateReport:
+    """Index documents already read (the entries of a feed, :mod:`index.feeds`), with the same
+    checks as files: same source, same text, near duplicate. ``report`` may hold what the
+    caller already decided (files skipped…)."""
+    started = time.perf_counter() if started is None else started
+    report = UpdateReport() if report is None else report
     with new_version(
         settings,
         if_missing=lambda: index_info(settings, embedder),
@@ -126,7 +154,7 @@ def _plan_additions(
     duplicates = DuplicateFinder(store)
     accepted: list[tuple[Document, Fingerprint]] = []
     for document in documents:
-        name = Path(document.source).name
+        name = _label(document.source)
         previous = known.get(document.source)
         if previous is not None and previous[1] == document.sha256:
             report.unchanged.append(previous[0])
@@ -154,6 +182,11 @@ def _plan_additions(
         duplicates.remember(doc_id, fingerprint.text_hash, fingerprint.minhash)
         accepted.append((document, fingerprint))
     return accepted
+
+
+def _label(source: str) -> str:
+    """How a note names a document: a file by its name, a feed entry by its address."""
+    return source if "://" in source else Path(source).name
 
 
 def _free_id(wanted: str, taken: set[str]) -> str:
@@ -210,6 +243,8 @@ def rebuild_index(
 
 
 def _reread(stored: Document, report: UpdateReport) -> Document:
+    if stored.kind.startswith("feed"):
+        return stored  # a feed entry has no file: its text is in the index (index.feeds)
     source = Path(stored.source)
     if not source.is_file():
         report.from_store.append(f"{source.name} : fichier source introuvable, texte de l'index gardé.")

@@ -4,7 +4,8 @@ Every knob a user may turn lives here, with its environment variable:
 
 - ``DEPECHE_HOME``: the data folder (index, store); default ``data/`` in the checkout.
   It also holds ``feedback.sqlite`` (:attr:`Settings.feedback_db`): the chat's 👍/👎, kept
-  beside the index because index versions are replaced on every update (:mod:`rag.feedback`).
+  beside the index because index versions are replaced on every update (:mod:`rag.feedback`),
+  and ``feeds.sqlite`` (:attr:`Settings.feeds_db`): the RSS/Atom feeds ``python -m index refresh`` re-reads.
 - ``DEPECHE_CACHE``: where models are assembled on first use; default ``.cache/`` in the checkout.
 - ``DEPECHE_EMBED_MODEL``: a sentence-transformers model name or folder.
 - ``DEPECHE_LLM``: a GGUF file; default: Gemma 3 270M from its PyPI package.
@@ -145,6 +146,11 @@ class Settings:
     def feedback_db(self) -> Path:
         """The readers' ratings of answers (:mod:`rag.feedback`), outside the versioned index."""
         return self.home / "feedback.sqlite"
+
+    @property
+    def feeds_db(self) -> Path:
+        """The registered RSS/Atom feeds (:mod:`index.feed_registry`), outside the versioned index."""
+        return self.home / "feeds.sqlite"
 
     @property
     def seeds_dir(self) -> Path:

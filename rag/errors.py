@@ -79,5 +79,10 @@ class DocumentError(DepecheError):
     """A source file could not be read or parsed; the message names the file."""
 
 
+class FeedError(DepecheError):
+    """An RSS or Atom feed could not be used (unreachable, malformed, not a feed); the message
+    names it, and nothing was added for it (:mod:`rag.feeds`)."""
+
+
 class ModelLoadError(DepecheError):
     """A model could not be found, assembled or loaded."""

@@ -6,6 +6,9 @@ browser. Every change goes through :mod:`index.update` (``add_documents``,
 ``remove_documents``), like ``python -m index add`` / ``remove``: it publishes a new
 version of the index, which the chat's :class:`~rag.live.LiveIndex` follows without a restart.
 
+The RSS/Atom feeds the index follows (``python -m index add-feed``, :mod:`index.feeds`) are
+listed under the documents, with their last refresh, refreshed with the documents' list.
+
 A :class:`~rag.errors.DepecheError` (the index is busy, missing, built with another model…)
 is shown as its one-line message, never as a traceback.
 """
@@ -24,6 +27,7 @@ from typing import Any, Protocol
 import gradio as gr
 from gradio.context import Context as BlocksContext
 
+from index.feed_registry import FeedRegistry, local_time
 from index.update import add_documents, remove_documents
 from rag.config import Settings
 from rag.documents import SUPPORTED_SUFFIXES
@@ -33,6 +37,7 @@ from ui.uploads import MAX_FILE_BYTES, MAX_FILES, megabytes, save_uploads, uploa
 log = logging.getLogger(__name__)
 
 HEADERS = ["Titre", "Date", "Source", "Passages", "Id"]
+FEED_HEADERS = ["Flux", "Adresse", "Dernière lecture", "Entrées", "Ajoutées", "Erreur"]
 UI_LOCK_WAIT = 60  # seconds an upload or removal waits for another index command, then says so
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>#|~])")
 
@@ -104,8 +109,8 @@ class CorpusActions:
     # -- the table --------------------------------------------------------------------------
 
     def _source(self, doc_id: str, source: str) -> str:
-        name = os.path.basename(source)
-        if Path(source).suffix.lower() in (".html", ".htm"):
+        name = os.path.basename(source.rstrip("/")) or source
+        if "://" in source or Path(source).suffix.lower() in (".html", ".htm"):  # a web page, a feed entry
             document = self.store.document(doc_id)
             if document is not None and document.site:
                 return f"{document.site} ({name})"
@@ -119,6 +124,15 @@ class CorpusActions:
             log.warning("documents not listed: %s", error)
             return []
         return [[d.title, d.date or "—", self._source(d.doc_id, d.source), d.chunks, d.doc_id] for d in documents]
+
+    def feed_rows(self) -> list[list]:
+        """One row per registered feed: title, address, last refresh, entries, added then, last error."""
+        try:
+            feeds = FeedRegistry(self.settings.feeds_db).feeds()
+        except DepecheError as error:
+            log.warning("feeds not listed: %s", error)
+            return []
+        return [[f.title, f.location, local_time(f.refreshed_at), f.entries, f.added, f.error or ""] for f in feeds]
 
     def choices(self) -> list[tuple[str, str]]:
         """The documents offered for removal: ``("titre — id", id)``."""
@@ -261,6 +275,16 @@ def corpus_tab(context: Context, *, tab: CorpusTab | None = None) -> CorpusTab:
         max_height=420,
         elem_id="depeche-corpus-table",
     )
+    feeds = gr.Dataframe(
+        value=tab.feed_rows(),
+        headers=FEED_HEADERS,
+        datatype=["str", "str", "str", "number", "number", "str"],
+        interactive=False,
+        wrap=True,
+        label="Flux RSS/Atom suivis (python -m index add-feed URL, puis python -m index refresh)",
+        max_height=240,
+        elem_id="depeche-corpus-feeds",
+    )
     refresh = gr.Button("Rafraîchir la liste", size="sm", elem_id="depeche-corpus-refresh")
 
     gr.Markdown(
@@ -302,12 +326,16 @@ def corpus_tab(context: Context, *, tab: CorpusTab | None = None) -> CorpusTab:
     # The list as it is now each time the page opens and the tab is shown: another page or
     # `python -m index add` may have changed the index since the app was built.
     root, parent = BlocksContext.root_block, BlocksContext.block
+    quiet = {"api_visibility": "private", "show_progress": "hidden"}
     if root is not None:
-        root.load(tab.refreshed, outputs=listing, api_visibility="private", show_progress="hidden")
+        root.load(tab.refreshed, outputs=listing, **quiet)
+        root.load(tab.feed_rows, outputs=[feeds], **quiet)
     if isinstance(parent, gr.Tab):
-        parent.select(tab.refreshed, outputs=listing, api_visibility="private", show_progress="hidden")
+        parent.select(tab.refreshed, outputs=listing, **quiet)
+        parent.select(tab.feed_rows, outputs=[feeds], **quiet)
     writer = {"concurrency_limit": 1, "concurrency_id": "depeche-index-writer", "api_visibility": "private"}
     refresh.click(tab.refreshed, outputs=listing, api_visibility="private")
+    refresh.click(tab.feed_rows, outputs=[feeds], **quiet)
     index_button.click(
         tab.on_index, inputs=[files, keep_near], outputs=[report, files, *listing], show_progress_on=[report], **writer
     )

@@ -8,6 +8,9 @@ exhausts the memory, crashes the child or trips a bug of a parser is skipped wit
 (:class:`~rag.errors.DocumentError`), and the next file is read by a fresh child. The bytes
 are read by the caller (:func:`rag.documents.read_document`): only parsing is fenced.
 
+RSS and Atom feeds are parsed by the same child (:meth:`FencedParser.parse_feed`, see
+:mod:`rag.feeds`); a feed that defeats the parser is refused with a :class:`~rag.errors.FeedError`.
+
 One fenced parser serves a whole process (:func:`shared_parser`), started on first use.
 """
 
@@ -17,7 +20,7 @@ import logging
 import threading
 
 from rag.documents import Document
-from rag.errors import DocumentError
+from rag.errors import DocumentError, FeedError
 from rag.readers import SourceFile, reader_for
 from rag.worker import RemoteError, Spec, Worker, WorkerFailure
 
@@ -37,6 +40,11 @@ class Parsing:
 
     def parse(self, kind: str, source: SourceFile) -> Document:
         return parse_here(kind, source)
+
+    def parse_feed(self, raw: bytes, location: str):
+        from rag.feeds import parse_feed_here
+
+        return parse_feed_here(raw, location)
 
 
 class FencedParser:
@@ -59,6 +67,22 @@ class FencedParser:
                 raise source.skip(f"lecture arrêtée à {self.memory_mb} Mo de mémoire") from None
             log.error("%s: unexpected error in its reader: %s", source.name, error)
             raise source.skip(f"illisible ({error})") from None
+
+    def parse_feed(self, raw: bytes, location: str):
+        """The :class:`rag.feeds.ParsedFeed` in ``raw``; :class:`FeedError` (one line) if the
+        feed is malformed, not a feed, or defeats the parser."""
+        try:
+            return self.worker.call("parse_feed", raw, location, timeout_s=self.timeout_s)
+        except WorkerFailure as failure:
+            why = f"lecture arrêtée au bout de {self.timeout_s:g} s" if failure.reason == "timeout" else failure.how
+            raise FeedError(f"Flux {location} : illisible ({why}), rien n'a été ajouté.") from None
+        except RemoteError as error:
+            if error.kind == "builtins:MemoryError":
+                why = f"lecture arrêtée à {self.memory_mb} Mo de mémoire"
+            else:
+                log.error("%s: unexpected error in the feed parser: %s", location, error)
+                why = str(error)
+            raise FeedError(f"Flux {location} : illisible ({why}), rien n'a été ajouté.") from None
 
     def close(self) -> None:
         self.worker.stop()
