@@ -105,4 +105,6 @@ def build_pipeline(settings: Settings) -> Pipeline:
     retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
     generator, checker = load_generator(settings), make_checker(settings, embedder)
     reading = load_reading(settings, generator, checker)
-    return Pipeline(retriever, generator, top_k=settings.top_k, checker=checker, reading=reading)
+    return Pipeline(
+        retriever, generator, top_k=settings.top_k, checker=checker, reading=reading, date_filter=settings.date_filter
+    )

@@ -18,6 +18,8 @@ Every knob a user may turn lives here, with its environment variable:
   ``llm`` (the LLM writes every answer, as before the reader).
 - ``DEPECHE_PHRASE``: ``none`` (default: the short answer is the reader's span) or ``llm`` (the
   LLM phrases it in a sentence, kept only when it passes the check).
+- ``DEPECHE_DATE_FILTER``: ``on`` (default: a question's dates, «en octobre 2024», «le mois
+  dernier», scope the search, :mod:`rag.temporal`) or ``off`` (they are searched as words).
 - ``DEPECHE_MIN_CONFIDENCE``: the reader's confidence below which the bot refuses (default:
   calibrated on held-out PIAF, in the reader's manifest).
 - ``DEPECHE_THREADS``: llama.cpp threads (default: every core).
@@ -128,6 +130,7 @@ class Settings:
     phrasing: str = "none"
     min_confidence: float | None = None  # None: the reader's calibrated threshold (its manifest)
     min_coverage: float = 0.5
+    date_filter: bool = True  # a question's dates scope the search (rag.temporal)
     lock_wait: int = 600  # seconds a writer waits for another (rag.versions.write_lock)
     milvus_uri: str = ""  # empty: the embedded store (rag.store.backend)
     milvus_token: str = field(default="", repr=False)
@@ -182,6 +185,7 @@ class Settings:
             phrasing=_choice_env("DEPECHE_PHRASE", PHRASINGS),
             min_confidence=_optional_float_env("DEPECHE_MIN_CONFIDENCE"),
             min_coverage=_float_env("DEPECHE_MIN_COVERAGE", cls.min_coverage),
+            date_filter=_choice_env("DEPECHE_DATE_FILTER", ("on", "off")) == "on",
             lock_wait=_int_env("DEPECHE_LOCK_WAIT", cls.lock_wait),
             generation_timeout=_int_env("DEPECHE_GENERATION_TIMEOUT", cls.generation_timeout, minimum=1),
             chat_concurrency=_int_env("DEPECHE_CHAT_CONCURRENCY", cls.chat_concurrency, minimum=1),

@@ -16,6 +16,12 @@ Usage::
         print(piece, end="")  # the draft
     stream.answer.text  # the checked answer: "… Munich [1]."
     stream.answer.revised  # whether the check changed the draft
+
+A question's dates («en octobre 2024», «le mois dernier», «le plus récent») scope the search
+(:mod:`rag.temporal`, :mod:`rag.temporal.retrieval`): only articles of those dates are ranked,
+the answer carries the scope's label (``answer.scope``: «articles d'octobre 2024») and, when no
+article is of those dates, says so instead of answering from others. ``answer.source_dates``
+names the dates of the articles it cites (:mod:`rag.answer.source_dates`).
 """
 
 from __future__ import annotations
@@ -23,17 +29,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from rag.answer.checking import AnswerChecker, AnswerSentence, is_looping, is_refusal
 from rag.answer.citations import CitationStream, lexical_attributor
 from rag.answer.generation import Generator
 from rag.answer.prompting import REFUSAL, build_prompt
 from rag.answer.reading import ReadAnswer, ReadingAnswerer
+from rag.answer.source_dates import source_dates as dates_sentence
 from rag.errors import EmptyQuestionError, QuestionTooLongError
 from rag.evidence import Evidence, gather_evidence
 from rag.followup import standalone_question
 from rag.retrieval import Retriever
 from rag.store import Passage
+from rag.temporal import DateScope, scoped_search
+from rag.temporal.retrieval import DatedRetrieval
 
 MAX_QUESTION_CHARS = 2000
 
@@ -56,6 +66,9 @@ class Answer:
     path: str = "llm"  # how it was answered: "reader", "yesno", "metadata" or "llm"
     confidence: float | None = None  # the reader's calibrated confidence, when it read
     spans: tuple[tuple[int, int, int], ...] = ()  # (marker, start, end): each span in passage [marker]'s text
+    scope: str = ""  # the dates searched, shown above the answer: «articles d'octobre 2024»; "" for none
+    date_scope: DateScope | None = None  # those dates as a range and an ordering
+    source_dates: str = ""  # «Selon l'article du 27 mars 2025 [1].»: the cited articles' dates, shown after the text
 
     @property
     def cited_passages(self) -> list[Passage]:
@@ -99,12 +112,17 @@ class Pipeline:
         top_k: int = 3,
         checker: AnswerChecker | None = None,
         reading: ReadingAnswerer | None = None,
+        today: Callable[[], date] = date.today,
+        date_filter: bool = True,
     ) -> None:
         self.retriever = retriever
         self.generator = generator
         self.top_k = top_k
         self.checker = checker or AnswerChecker()
         self.reading = reading  # None: every question goes to the LLM (the path before the reader)
+        self.today = today  # what «le mois dernier» counts from
+        self.date_filter = date_filter  # False: a question's dates are searched as words (DEPECHE_DATE_FILTER=off)
+        self.dated = DatedRetrieval(retriever)
 
     def ask(self, question: str, history: Sequence[str] = ()) -> AnswerStream:
         """Validate now (no model call for an empty question), then stream on iteration.
@@ -121,11 +139,34 @@ class Pipeline:
         assert stream.answer is not None
         return stream.answer
 
+    def search(self, question: str, history: Sequence[str] = ()) -> tuple[DateScope | None, str]:
+        """The question's dates (None: none, or the filter off) and the question as searched:
+        standalone for a follow-up, without its date words."""
+        if not self.date_filter:
+            return None, standalone_question(question, history) if history else question
+        return scoped_search(question, history, self.today())
+
+    def retrieve(self, question: str, history: Sequence[str], k: int) -> list[Passage]:
+        """The ``k`` passages the pipeline would rank first for ``question`` (the eval's retrieval)."""
+        scope, search = self.search(question, history)
+        return self.dated.retrieve(search, k, scope) if scope else self.retriever.retrieve(search, k)
+
     def _run(self, question: str, history: list[str], stream: AnswerStream) -> Iterator[str]:
         started = time.perf_counter()
-        search = standalone_question(question, history) if history else question
+        scope, search = self.search(question, history)
+        labels = {"scope": scope.label, "date_scope": scope} if scope else {}
         depth = self.reading.depth(search, self.top_k) if self.reading is not None else self.top_k
-        passages = self.retriever.retrieve(search, depth)
+        allowed = self.dated.documents_in(scope) if scope else None
+        if allowed is not None and not allowed:  # no article of those dates: say so, not answer from others
+            yield scope.empty
+            stream.answer = Answer(
+                question, scope.empty, [], [], True, None, time.perf_counter() - started, draft=scope.empty,
+                search_question=search, **labels,
+            )  # fmt: skip
+            return
+        passages = (
+            self.dated.retrieve(search, depth, scope, allowed) if scope else self.retriever.retrieve(search, depth)
+        )
         if not passages:  # an empty corpus holds no answer: nothing to ask the model
             yield REFUSAL
             stream.answer = Answer(
@@ -138,13 +179,14 @@ class Pipeline:
                 time.perf_counter() - started,
                 draft=REFUSAL,
                 search_question=search,
+                **labels,
             )
             return
         evidence = gather_evidence(search, passages)
         if self.reading is not None:
             read = self.reading.answer(search, passages, evidence)
             if read is not None:
-                stream.answer = self._read_answer(question, search, read, passages, started)
+                stream.answer = self._read_answer(question, search, read, passages, started, labels)
                 yield stream.answer.text
                 return
         prompt = build_prompt(search, evidence)
@@ -153,10 +195,12 @@ class Pipeline:
             prompt = build_prompt(search, evidence)
         draft, first_token_s, chunks = yield from self._draft(prompt, evidence, started)
         checked = self.checker(search, draft, evidence)
+        shown = [e.passage for e in evidence]
+        dated = "" if checked.refused else dates_sentence(shown, checked.citations)
         stream.answer = Answer(
             question=question,
             text=checked.text,
-            passages=[e.passage for e in evidence],
+            passages=shown,
             citations=checked.citations,
             refused=checked.refused,
             first_token_s=first_token_s,
@@ -166,10 +210,12 @@ class Pipeline:
             sentences=checked.sentences,
             dropped=checked.dropped,
             search_question=search,
+            source_dates=dated,
+            **labels,
         )
 
     def _read_answer(
-        self, question: str, search: str, read: ReadAnswer, passages: list[Passage], started: float
+        self, question: str, search: str, read: ReadAnswer, passages: list[Passage], started: float, labels: dict
     ) -> Answer:
         """The :class:`Answer` of a read path: composed text, or a refusal with the closest passages."""
         elapsed = time.perf_counter() - started
@@ -177,8 +223,9 @@ class Pipeline:
         if composed is None:
             return Answer(
                 question, REFUSAL, list(passages), [], True, elapsed, elapsed, draft=REFUSAL,
-                search_question=search, path=read.path, confidence=read.confidence,
+                search_question=search, path=read.path, confidence=read.confidence, **labels,
             )  # fmt: skip
+        dated = "" if read.path == "metadata" else dates_sentence(passages, composed.citations)  # it says the date
         return Answer(
             question=question,
             text=composed.text,
@@ -194,6 +241,8 @@ class Pipeline:
             path=read.path,
             confidence=read.confidence,
             spans=composed.spans,
+            source_dates=dated,
+            **labels,
         )
 
     def _draft(self, prompt, evidence: list[Evidence], started: float):

@@ -85,7 +85,15 @@ class Session:
         retriever = make_retriever(
             self.mode, context.store, context.embedder, alpha=resolved_hybrid_alpha(context.settings)
         )
-        return Pipeline(retriever, shared.generator, top_k=self.top_k, checker=shared.checker, reading=shared.reading)
+        return Pipeline(
+            retriever,
+            shared.generator,
+            top_k=self.top_k,
+            checker=shared.checker,
+            reading=shared.reading,
+            today=shared.today,
+            date_filter=shared.date_filter,
+        )
 
     def cleared(self) -> Session:
         """The same settings, for a new conversation."""
