@@ -8,6 +8,8 @@
   retrieval benchmark, on a SQuAD file or a gold set over ``seeds/`` (vectors cached in
   ``.cache/eval-vectors/``: a rerun embeds only new texts).
 - ``python -m eval compare RUN_A RUN_B``: the metric deltas between two runs.
+- ``python -m eval dated [--limit N] [--json]``: the date-scoped questions (``eval/gold/dated.jsonl``
+  over ``eval/datasets/dated/``), with and without the date filter (:mod:`eval.dated`).
 - ``python -m eval dedup [--json]``: duplicate detection measured on ``eval/gold/dedup.jsonl``.
 - ``python -m eval ingest [--json]``: the indexing benchmark (add, rebuild, one article).
 - ``python -m eval feedback [--export FILE.jsonl]``: the readers' 👍/👎, counted or exported
@@ -284,6 +286,10 @@ def main() -> int:
         return retrieval(argv[1:])
     if argv and argv[0] == "compare":
         return compare(argv[1:])
+    if argv and argv[0] == "dated":
+        from eval.dated import main as dated
+
+        return dated(argv[1:])
     if argv and argv[0] == "dedup":
         from eval.dedup import main as dedup
 

@@ -101,6 +101,7 @@ def markdown_report(
                 if r.search_question not in ("", r.item.question)
                 else []
             ),  # noqa: E501
+            *([f"- **Dates** : {r.scope}"] if r.scope else []),
             f"- **Citations** : {cited or 'aucune'} · passage justificatif au rang {r.support_rank or '> 5'}",
             f"- **Scores** : {scores} · {r.total_s:.2f} s",
             "",

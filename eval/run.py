@@ -22,7 +22,6 @@ from index.build import build_index_from_documents
 from rag.config import Settings
 from rag.documents import Document
 from rag.embedding import Embedder
-from rag.followup import standalone_question
 from rag.pipeline import Pipeline
 from rag.store import SCHEMA_VERSION, Passage, Store, index_exists
 
@@ -52,6 +51,7 @@ class ItemResult:
     path: str = "llm"  # "reader", "yesno", "metadata", "across" or "llm" (rag.answer.routing)
     confidence: float | None = None  # the reader's calibrated confidence
     worker_overhead_s: float | None = None  # what the model's own process added to this answer
+    scope: str = ""  # the dates the question was scoped to («articles d'octobre 2024»), if any
 
     def as_json(self) -> dict:
         return {
@@ -80,6 +80,7 @@ class ItemResult:
             "path": self.path,
             "confidence": self.confidence,
             "worker_overhead_s": self.worker_overhead_s,
+            "scope": self.scope,
         }
 
 
@@ -119,8 +120,7 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
     judge = SupportJudge(pipeline.retriever.store)
     results = []
     for item in tqdm(items, desc="Évaluation", unit="question", disable=not progress):
-        search = standalone_question(item.question, item.history)
-        retrieved = pipeline.retriever.retrieve(search, max(RETRIEVAL_KS))
+        retrieved = pipeline.retrieve(item.question, item.history, max(RETRIEVAL_KS))  # within its dates
         support_rank = next((rank for rank, p in enumerate(retrieved, start=1) if judge.supports(p, item)), None)
         overhead_before = getattr(pipeline.generator, "overhead_s", None)
         answer = pipeline.answer(item.question, item.history)
@@ -143,7 +143,7 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
                 total_s=answer.total_s,
                 tokens=answer.generated_chunks,
                 passages=[
-                    {"n": n, "doc_id": p.doc_id, "title": p.title, "start": p.start, "text": p.text}
+                    {"n": n, "doc_id": p.doc_id, "title": p.title, "date": p.date, "start": p.start, "text": p.text}
                     for n, p in enumerate(answer.passages, start=1)
                 ],
                 draft=answer.draft,
@@ -154,6 +154,7 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
                 path=answer.path,
                 confidence=answer.confidence,
                 worker_overhead_s=overhead or None,  # None: the model was not asked (or runs in process)
+                scope=answer.scope,
             )
         )
     return results
