@@ -15,7 +15,7 @@ from rag.store import Passage
 
 def format_source(number: int, passage: Passage, *, preview_chars: int = 90) -> str:
     """``[1] Titre — 2025-03-27 — fichier.txt, caractère 812 : « Début du passage… »``."""
-    name = passage.source.rsplit("/", 1)[-1]
+    name = passage.source if "://" in passage.source else passage.source.rsplit("/", 1)[-1]
     preview = " ".join(passage.text.split())
     if len(preview) > preview_chars:
         preview = preview[:preview_chars].rsplit(" ", 1)[0] + "…"
@@ -40,6 +40,10 @@ def print_answer(pipeline, question: str, history: list[str]) -> Answer:
         for sentence in answer.dropped:
             print(f"  ✗ non étayé par les passages : {sentence}")
         print(f"Réponse vérifiée : {answer.text}")
+    if answer.source_dates:  # «Selon l'article du 27 mars 2025 [1].»
+        print(answer.source_dates)
+    if answer.scope:  # the dates the question was scoped to
+        print(f"(recherche limitée aux {answer.scope})")
     if answer.search_question != answer.question:
         print(f"(question comprise comme : {answer.search_question})", file=sys.stderr)
     print_sources(answer)

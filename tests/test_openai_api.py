@@ -109,6 +109,23 @@ def test_the_openai_client_gets_a_cited_answer(server):
     assert completion.model == MODEL_ID and completion.id.startswith("chatcmpl-")
 
 
+def test_the_dates_searched_and_the_sources_dates_come_with_the_answer(server):
+    _, url = server
+    client = _client(url)
+    dated = client.chat.completions.create(
+        model=MODEL_ID, messages=[{"role": "user", "content": QUESTION.replace(" ?", " en mars 2025 ?")}]
+    )
+    content = dated.choices[0].message.content
+    assert content.startswith("Articles de mars 2025\n\n")
+    assert content.endswith("Selon l'article du 27 mars 2025 [1].")
+    empty = client.chat.completions.create(
+        model=MODEL_ID, messages=[{"role": "user", "content": QUESTION.replace(" ?", " en février 2023 ?")}]
+    )
+    refusal = "Articles de février 2023\n\nAucun article du corpus n'est daté de février 2023."
+    assert empty.choices[0].message.content == refusal
+    assert empty.model_extra["citations"] == []
+
+
 def test_a_stream_carries_the_same_checked_answer_and_its_citations_at_the_end(server):
     _, url = server
     client = _client(url)

@@ -20,6 +20,7 @@ from ui.render import (
     answer_message,
     answer_sources_html,
     revision_markdown,
+    scope_markdown,
     sources_markdown,
     sources_panel_html,
 )
@@ -159,7 +160,9 @@ class ChatActions:
                 answer = self.context.pipeline.answer(message, history or [])
         except DepecheError as error:
             return f"⚠️ {error}"
-        return answer.text + revision_markdown(answer) + "\n" + sources_markdown(answer)
+        dated = f"\n\n_{answer.source_dates}_" if answer.source_dates else ""
+        text = scope_markdown(answer) + answer.text + dated + revision_markdown(answer)
+        return text + "\n" + sources_markdown(answer)
 
 
 def chat_tab(context: AppContext, session: gr.State) -> ChatActions:

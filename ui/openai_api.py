@@ -176,9 +176,27 @@ def cited_passages(answer: Answer) -> list[dict[str, Any]]:
 
 
 def answer_content(answer: Answer) -> str:
-    """The reply's text: the answer with its markers, the date scope above it when there is one."""
-    scope = getattr(answer, "scope", "")
-    return f"{scope}\n\n{answer.text}" if scope else answer.text
+    """The reply's text, as the chat bubble shows it: the dates searched on a line above it
+    («Articles d'octobre 2024») when the question named some, the answer with its markers,
+    then the dates of the articles it cites («Selon l'article du 27 mars 2025 [1].»).
+
+    >>> from dataclasses import replace
+    >>> answer = Answer("Q ?", "Munich [1].", [], [1], False, 0.1, 0.2)
+    >>> answer_content(answer)
+    'Munich [1].'
+    >>> dated = "Selon l'article du 27 mars 2025 [1]."
+    >>> print(answer_content(replace(answer, scope="articles de mars 2025", source_dates=dated)))
+    Articles de mars 2025
+    <BLANKLINE>
+    Munich [1].
+    <BLANKLINE>
+    Selon l'article du 27 mars 2025 [1].
+    """
+    parts = [answer.scope[:1].upper() + answer.scope[1:]] if answer.scope else []
+    parts.append(answer.text)
+    if answer.source_dates:
+        parts.append(answer.source_dates)
+    return "\n\n".join(parts)
 
 
 class OpenAIApi:

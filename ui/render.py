@@ -2,6 +2,8 @@
 
 - :func:`sources_markdown` and :func:`revision_markdown`: the answer's passages and what the
   check changed, as Markdown (the ``chat`` API endpoint, and the chat bubble's revision note);
+- :func:`scope_markdown`: the dates a question was scoped to («_Articles d'octobre 2024_»),
+  the line above the answer (in the bubble, and to prepend to the API's text);
 - :func:`answer_message`: the bubble: the answer with each ``[n]`` a link
   (``<a class="depeche-cite" href="#depeche-source-<turn>-<n>">``), then the list of its sources;
 - :func:`answer_sources_html`: the answer's passages for the sources panel, one
@@ -49,6 +51,15 @@ def revision_markdown(answer: Answer) -> str:
     )
 
 
+def scope_markdown(answer: Answer) -> str:
+    """The line above an answer that says which dates were searched, with the blank line after
+    it: «_Articles d'octobre 2024_\\n\\n»; "" when the question named none."""
+    if not answer.scope:
+        return ""
+    label = html.escape(answer.scope[:1].upper() + answer.scope[1:], quote=False)
+    return f"_{label}_\n\n"
+
+
 def sources_markdown(answer: Answer) -> str:
     """The passages shown to the model, numbered like the answer's markers; cited ones first-class."""
     if not answer.passages:
@@ -57,7 +68,7 @@ def sources_markdown(answer: Answer) -> str:
     lines = ["", "---", heading, ""]
     for number, passage in enumerate(answer.passages, start=1):
         cited = " ✓" if number in answer.citations else ""
-        name = html.escape(os.path.basename(passage.source))
+        name = html.escape(source_name(passage.source))
         heading = html.escape(f"[{number}] {passage.title} — {passage.date or 'date inconnue'}")
         lines.append(
             f"<details><summary><b>{heading}</b>{cited} · {name}, {passage.location}</summary>"
@@ -66,11 +77,33 @@ def sources_markdown(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def source_name(source: str) -> str:
+    """How a passage's source is named: a file by its name, a web article (a feed entry) by its
+    address without the scheme.
+
+    >>> source_name("/home/ana/depeches/2025-03-27-openai-munich.txt")
+    '2025-03-27-openai-munich.txt'
+    >>> source_name("https://www.lefil.fr/economie/2024/10/inflation/")
+    'www.lefil.fr/economie/2024/10/inflation'
+    """
+    if source.startswith(("http://", "https://")):
+        return source.split("://", 1)[1].rstrip("/")
+    return os.path.basename(source)
+
+
+def source_link(source: str) -> str:
+    """A link to the article online when the source is a web address (a feed entry), else ""."""
+    if not source.startswith(("http://", "https://")):
+        return ""
+    href = html.escape(source, quote=True)
+    return f' · <a class="depeche-link" href="{href}" target="_blank" rel="noopener noreferrer">lire l\'article</a>'
+
+
 def outlet(passage: Passage, document: Document | None) -> str:
     """Who published the passage: the outlet or author when the document names one, else its file."""
     if document is not None and (document.site or document.author):
         return document.site or document.author or ""
-    return os.path.basename(passage.source)
+    return source_name(passage.source)
 
 
 def cite_link(turn: int, number: int) -> str:
@@ -98,8 +131,12 @@ def linked_markers(text: str, turn: int, count: int) -> str:
 
 def answer_message(answer: Answer, turn: int, lookup: DocumentLookup) -> str:
     """The chat bubble of an answer: its text with clickable markers, what the check changed,
-    then one line per passage (number, title, date, outlet)."""
-    parts = [linked_markers(answer.text, turn, len(answer.passages)), revision_markdown(answer)]
+    then one line per passage (number, title, date, outlet). The dates searched head it, and
+    the dates of the articles it cites follow the answer."""
+    parts = [scope_markdown(answer), linked_markers(answer.text, turn, len(answer.passages))]
+    if answer.source_dates:  # «Selon l'article du 27 mars 2025 [1].»
+        parts.append(f"\n\n_{linked_markers(answer.source_dates, turn, len(answer.passages))}_")
+    parts.append(revision_markdown(answer))
     if answer.passages:
         heading = CLOSEST if answer.refused else SOURCES
         lines = []
@@ -154,7 +191,7 @@ def answer_sources_html(answer: Answer, turn: int, lookup: DocumentLookup) -> st
             f"{' open' if number == first_cited else ''}>"
             f'<summary><span class="depeche-num">[{number}]</span> <span class="depeche-title">'
             f"{html.escape(passage.title)}</span>{badge}"
-            f'<span class="depeche-meta">{meta}</span></summary>'
+            f'<span class="depeche-meta">{meta}{source_link(passage.source)}</span></summary>'
             f'<div class="depeche-passage">{highlighted(passage.text, supporting_spans(answer, number), strong)}</div>'
             "</details>"
         )
