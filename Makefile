@@ -97,7 +97,7 @@ chat: $(LLAMA_CHECKED)  ## build the index if there is none, then serve the chat
 test: $(LLAMA_CHECKED) $(CHROMIUM) $(QEMU)  ## run the whole test suite (unit, integration and browser, real models), then the eval gate
 	$(PY) -m rag.prepare
 	$(PY) -m pytest
-	$(PY) -m eval --quick
+	$(PY) -m eval --gate
 
 reader: $(STAMP)  ## retrain the French reader on PIAF (about 30 min on 2 cores; writes rag/answer/weights/)
 	$(PY) -m eval train-reader
