@@ -27,6 +27,8 @@
   and its held-out PIAF figures, in fp32 and int8 (:mod:`eval.reader_bench`).
 - ``python -m eval similarity-floor [--model M]``: the answer check's cosine floor for an
   embedding model, calibrated on PIAF against e5-small's (:mod:`eval.similarity_floor`).
+- ``python -m eval coverage-floor [--max-refused 0.03]``: the answer check's coverage floor,
+  calibrated on held-out PIAF (:mod:`eval.coverage_floor`).
 - ``python -m eval llama-bench [--builds portable native-sans-amx] [--json]``: llama.cpp's
   prompt and generation speed for each way of compiling it (:mod:`eval.llama_bench`).
 - ``python -m eval scale [--sizes 10000 100000 1000000]``: the store from ten thousand to a
@@ -325,6 +327,10 @@ def main() -> int:
         from eval.similarity_floor import main as similarity_floor
 
         return similarity_floor(argv[1:])
+    if argv and argv[0] == "coverage-floor":
+        from eval.coverage_floor import main as coverage_floor
+
+        return coverage_floor(argv[1:])
     if argv and argv[0] == "scale":
         from eval.scale import main as scale
 
