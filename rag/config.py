@@ -129,7 +129,7 @@ class Settings:
     answer_mode: str = "reader"
     phrasing: str = "none"
     min_confidence: float | None = None  # None: the reader's calibrated threshold (its manifest)
-    min_coverage: float = 0.5
+    min_coverage: float = 0.15  # calibrated on held-out PIAF: python -m eval coverage-floor
     date_filter: bool = True  # a question's dates scope the search (rag.temporal)
     lock_wait: int = 600  # seconds a writer waits for another (rag.versions.write_lock)
     milvus_uri: str = ""  # empty: the embedded store (rag.store.backend)

@@ -72,9 +72,18 @@ def test_an_unsupported_draft_becomes_a_quotation_when_the_evidence_covers_the_q
 
 
 def test_an_unsupported_draft_is_refused_when_the_evidence_misses_the_question(check):
-    answer = check("Quel est le loyer du bureau parisien ?", "Le loyer est de 100 000 euros [2].", EVIDENCE)
+    answer = check("Quel est le loyer annuel payé ?", "Le loyer est de 100 000 euros [2].", EVIDENCE)
     assert answer.refused and answer.text == REFUSAL and answer.citations == []
     assert answer.dropped == ["Le loyer est de 100 000 euros."]
+
+
+def test_the_coverage_floor_is_a_setting():
+    """One of three terms (bureau) is in the evidence: 0.33, above the PIAF-calibrated default
+    (0.15), under a floor of 0.5."""
+    question = "Quel est le loyer du bureau parisien ?"
+    assert AnswerChecker().coverage(question, EVIDENCE) == pytest.approx(1 / 3)
+    answer = AnswerChecker(min_coverage=0.5)(question, "Le loyer est de 100 000 euros [2].", EVIDENCE)
+    assert answer.refused and answer.text == REFUSAL and answer.dropped == ["Le loyer est de 100 000 euros."]
 
 
 def test_the_model_refusal_stays_a_refusal(check):

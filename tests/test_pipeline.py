@@ -106,7 +106,7 @@ def test_the_checked_answer_replaces_an_unsupported_draft(store, fake_embedder):
 
 def test_an_invention_on_a_question_the_corpus_cannot_answer_becomes_a_refusal(store, fake_embedder):
     pieces = ("Le loyer du bureau est de 100 000 euros par an [1].",)
-    answer = make_pipeline(store, fake_embedder, pieces=pieces).answer("Quel est le loyer du bureau parisien ?")
+    answer = make_pipeline(store, fake_embedder, pieces=pieces).answer("Quel est le montant du loyer mensuel ?")
     assert answer.refused and answer.text == REFUSAL and answer.revised
     assert answer.citations == [] and len(answer.passages) == 3  # the closest passages, for the reader
 
