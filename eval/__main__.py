@@ -168,21 +168,14 @@ def check_floors(metrics: dict, floors: dict) -> list[str]:
 def evaluate_command(argv: list[str]) -> int:
     from eval.gold import from_squad, load_gold_jsonl
     from eval.report import METRIC_ORDER, new_run_dir, write_run
-    from eval.run import aggregate, breakdown, eval_index, evaluate
+    from eval.run import EvalParts, aggregate, breakdown, evaluate
     from eval.squad import load_squad
     from rag.components import (
-        load_embedder,
-        load_generator,
-        load_reading,
-        make_checker,
         resolved_hybrid_alpha,
         resolved_min_confidence,
         resolved_min_similarity,
     )
     from rag.documents import load_documents
-    from rag.pipeline import Pipeline
-    from rag.retrieval import make_retriever
-    from rag.store import IndexStore
 
     parser = argparse.ArgumentParser(
         prog="python -m eval", description="Évaluer Dépêche sur des questions de référence."
@@ -219,19 +212,14 @@ def evaluate_command(argv: list[str]) -> int:
     if args.limit and args.limit < len(items):
         items = random.Random(args.seed).sample(items, args.limit)
 
-    embedder = load_embedder(settings)
-    eval_settings = eval_index(settings, documents, embedder)
-    store = IndexStore.open(eval_settings.index_dir, embed_model=embedder.name)
-    retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
-    generator, checker = load_generator(settings), make_checker(settings, embedder)
-    reading = load_reading(settings, generator, checker)
-    pipeline = Pipeline(retriever, generator, top_k=settings.top_k, checker=checker, reading=reading)
+    parts = EvalParts.load(settings, documents)
+    embedder, reading = parts.embedder, parts.reading
+    pipeline = parts.pipeline(settings)
     results = evaluate(items, pipeline, progress=True)
     metrics = aggregate(results)
     previous = None
     if args.side_by_side and reading is not None:
-        llm_pipeline = Pipeline(retriever, generator, top_k=settings.top_k, checker=checker)
-        llm_results = evaluate(items, llm_pipeline, progress=True)
+        llm_results = evaluate(items, parts.pipeline(settings, reading=False), progress=True)
         previous = (aggregate(llm_results), llm_results)
 
     folder = new_run_dir(args.runs)

@@ -125,29 +125,18 @@ def comparison_table(on: dict, off: dict, names: Sequence[str]) -> list[str]:
 
 def run(items: Sequence[GoldItem], scopes, settings: Settings, *, progress: bool = True):
     """Both runs over the dated corpus: (metrics on, results on, metrics off, results off, config)."""
-    from eval.run import aggregate, eval_index, evaluate
-    from rag.components import load_embedder, load_generator, load_reading, make_checker, resolved_hybrid_alpha
+    from eval.run import EvalParts, aggregate, evaluate
     from rag.documents import load_documents
-    from rag.pipeline import Pipeline
-    from rag.retrieval import make_retriever
-    from rag.store import IndexStore
 
     documents, _ = load_documents(sorted(DATED_CORPUS.glob("*.txt")))
-    embedder = load_embedder(settings)
-    eval_settings = eval_index(settings, documents, embedder)
-    store = IndexStore.open(eval_settings.index_dir, embed_model=embedder.name)
-    retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
-    generator, checker = load_generator(settings), make_checker(settings, embedder)
-    reading = load_reading(settings, generator, checker)
+    parts = EvalParts.load(settings, documents)
+    embedder, generator = parts.embedder, parts.generator
     outcome = {}
     for name, date_filter in (("on", True), ("off", False)):
         results: list[ItemResult] = []
         for today in sorted({scopes[item.id][1] for item in items}):  # the questions asked on each day
             asked = [item for item in items if scopes[item.id][1] == today]
-            pipeline = Pipeline(
-                retriever, generator, top_k=settings.top_k, checker=checker, reading=reading,
-                today=lambda day=today: day, date_filter=date_filter,
-            )  # fmt: skip
+            pipeline = parts.pipeline(settings, today=lambda day=today: day, date_filter=date_filter)
             results += evaluate(asked, pipeline, progress=progress)
         order = {item.id: n for n, item in enumerate(items)}
         results.sort(key=lambda r: order[r.item.id])

@@ -241,3 +241,35 @@ def eval_index(settings: Settings, documents: Sequence[Document], embedder: Embe
     if not index_exists(eval_settings.index_dir):
         build_index_from_documents(eval_settings, documents, embedder)
     return eval_settings
+
+
+@dataclass(frozen=True)
+class EvalParts:
+    """What an answer eval asks with: the models and the retriever over an eval index of its
+    documents (:func:`eval_index`), built as the chat builds them (:mod:`rag.components`)."""
+
+    embedder: Embedder
+    retriever: object
+    generator: object
+    checker: object
+    reading: object | None  # None on the LLM path (DEPECHE_ANSWER=llm)
+
+    @classmethod
+    def load(cls, settings: Settings, documents: Sequence[Document]) -> EvalParts:
+        from rag.components import load_embedder, load_generator, load_reading, make_checker, resolved_hybrid_alpha
+        from rag.retrieval import make_retriever
+        from rag.store import IndexStore
+
+        embedder = load_embedder(settings)
+        eval_settings = eval_index(settings, documents, embedder)
+        store = IndexStore.open(eval_settings.index_dir, embed_model=embedder.name)
+        retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
+        generator, checker = load_generator(settings), make_checker(settings, embedder)
+        return cls(embedder, retriever, generator, checker, load_reading(settings, generator, checker))
+
+    def pipeline(self, settings: Settings, *, reading: bool = True, **options) -> Pipeline:
+        """The pipeline over these parts (``reading=False``: the previous path, the LLM writes)."""
+        return Pipeline(
+            self.retriever, self.generator, top_k=settings.top_k, checker=self.checker,
+            reading=self.reading if reading else None, **options,
+        )  # fmt: skip
