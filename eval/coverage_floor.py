@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from eval.piaf_examples import NEGATIVE_KINDS, SEED, Example, examples_for, load_piaf, split_articles
+from eval.piaf_examples import NEGATIVE_KINDS, SEED, Example, examples_for, load_piaf, shown_evidence, split_articles
 
 MAX_ANSWERABLE_REFUSED = 0.03
 SHOWN = 3  # passages the product shows (DEPECHE_TOP_K)
@@ -88,17 +88,13 @@ def shown_paragraphs(data: list[dict], example: Example, answers: dict[tuple[str
 def covered(data: list[dict], examples: Sequence[Example]) -> list[Covered]:
     """Each example's coverage over what the product would show, computed as the product does."""
     from rag.answer.checking import AnswerChecker
-    from rag.evidence import gather_evidence
-    from rag.store import Passage
 
     checker = AnswerChecker()
     answers = {(e.question, e.article): e.answer for e in examples if e.kind == "answerable"}
     out = []
     for example in examples:
         shown = shown_paragraphs(data, example, answers)
-        title = data[example.article].get("title", "")
-        passages = [Passage(i, "piaf", title, None, "", 0, len(text), text) for i, text in enumerate(shown)]
-        evidence = gather_evidence(example.question, passages)
+        evidence = shown_evidence(example.question, data[example.article].get("title", ""), shown)
         out.append(Covered(checker.coverage(example.question, evidence), example.kind))
     return out
 
@@ -123,28 +119,34 @@ def figures_at(floor: float, examples: Sequence[Covered]) -> FloorFigures:
     )
 
 
-def choose_floor(examples: Sequence[Covered], max_refused: float = MAX_ANSWERABLE_REFUSED) -> float:
-    """The highest floor on a grid of ``STEP`` that refuses at most ``max_refused`` of the
-    answerable examples.
+def sweep(examples: Sequence[Covered]) -> list[FloorFigures]:
+    """What every floor of the grid (0 to 1 by ``STEP``) refuses."""
+    return [figures_at(floor, examples) for floor in GRID]
 
-    >>> choose_floor([Covered(c, "answerable") for c in (0.3, 0.6, 0.7, 0.8)], max_refused=0.25)
+
+def choose_floor(rows: Sequence[FloorFigures], max_refused: float = MAX_ANSWERABLE_REFUSED) -> FloorFigures:
+    """The row of the highest floor that refuses at most ``max_refused`` of the answerable
+    examples.
+
+    >>> choose_floor(sweep([Covered(c, "answerable") for c in (0.3, 0.6, 0.7, 0.8)]), max_refused=0.25).floor
     0.6
-    >>> choose_floor([Covered(0.0, "answerable")], max_refused=0.0)
+    >>> choose_floor(sweep([Covered(0.0, "answerable")]), max_refused=0.0).floor
     0.0
     """
-    return max(floor for floor in GRID if figures_at(floor, examples).answerable_refused <= max_refused)
+    return max((row for row in rows if row.answerable_refused <= max_refused), key=lambda row: row.floor)
 
 
 def calibrate(
     calibration: Sequence[Covered], test: Sequence[Covered], max_refused: float = MAX_ANSWERABLE_REFUSED
 ) -> CoverageCalibration:
-    floor = choose_floor(calibration, max_refused)
+    rows = sweep(calibration)
+    chosen = choose_floor(rows, max_refused)
     return CoverageCalibration(
-        floor=floor,
+        floor=chosen.floor,
         max_answerable_refused=max_refused,
-        calibration=figures_at(floor, calibration),
-        test=figures_at(floor, test),
-        sweep=[figures_at(floor, calibration) for floor in GRID],
+        calibration=chosen,
+        test=figures_at(chosen.floor, test),
+        sweep=rows,
         examples={"calibration": len(calibration), "test": len(test)},
     )
 

@@ -139,6 +139,17 @@ def unanswerable_examples(
     return negatives
 
 
+def shown_evidence(question: str, title: str, texts: Sequence[str]) -> list:
+    """PIAF paragraphs as the product shows passages to the answer check: each a passage of
+    one article titled ``title``, its sentences gathered for ``question``
+    (:func:`rag.evidence.gather_evidence`)."""
+    from rag.evidence import gather_evidence
+    from rag.store import Passage
+
+    passages = [Passage(i, "piaf", title, None, "", 0, len(text), text) for i, text in enumerate(texts)]
+    return gather_evidence(question, passages)
+
+
 def examples_for(data: list[dict], articles: Sequence[int], seed: int) -> list[Example]:
     positives = answerable_examples(data, articles)
     return positives + unanswerable_examples(data, articles, positives, random.Random(seed))

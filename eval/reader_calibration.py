@@ -18,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from eval.answer_metrics import exact_match, token_f1
-from eval.piaf_examples import NEGATIVE_KINDS, Example, examples_for
+from eval.piaf_examples import NEGATIVE_KINDS, Example, examples_for, shown_evidence
 from rag.answer.reader import Calibration
 
 MAX_ANSWERABLE_REFUSED = 0.10
@@ -40,15 +40,11 @@ def scored_examples(reader_like, data: list[dict], examples: Sequence[Example]) 
     """Each example read over its own paragraph (its article's title as the passage's title),
     and checked as the product checks 3 passages (:class:`rag.answer.checking.AnswerChecker`)."""
     from rag.answer.checking import AnswerChecker
-    from rag.evidence import gather_evidence
-    from rag.store import Passage
 
     checker = AnswerChecker()
     out = []
     for example in tqdm(examples, desc="Lecture", unit="q", leave=False):
-        title = data[example.article].get("title", "")
-        passage = Passage(0, "piaf", title, None, "", 0, len(example.context), example.context)
-        evidence = gather_evidence(example.question, [passage])
+        evidence = shown_evidence(example.question, data[example.article].get("title", ""), [example.context])
         coverage = checker.coverage(example.question, evidence)
         missing = checker.missing_name(example.question, evidence)
         reading = reader_like.read(example.question, [example.context])

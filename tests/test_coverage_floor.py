@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eval.coverage_floor import SHOWN, Covered, calibrate, choose_floor, covered, shown_paragraphs
+from eval.coverage_floor import SHOWN, Covered, calibrate, choose_floor, covered, shown_paragraphs, sweep
 from eval.piaf_examples import Example
 
 ARTICLES = [
@@ -51,7 +51,7 @@ def test_the_floor_refuses_at_most_the_allowed_share_of_answerable_examples_and_
     calibration = [Covered(c, "answerable") for c in (0.1, 0.4, 0.5, 0.6, 0.8, 0.9, 1.0, 1.0, 1.0, 1.0)]
     calibration += [Covered(c, "same_article") for c in (0.0, 0.2, 0.45)]
     test = [Covered(0.3, "answerable"), Covered(0.9, "answerable"), Covered(0.2, "swapped")]
-    assert choose_floor(calibration, max_refused=0.1) == 0.4
+    assert choose_floor(sweep(calibration), max_refused=0.1).floor == 0.4
     result = calibrate(calibration, test, max_refused=0.1)
     assert result.floor == 0.4
     assert result.calibration.answerable_refused == 0.1
