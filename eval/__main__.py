@@ -29,6 +29,8 @@
   embedding model, calibrated on PIAF against e5-small's (:mod:`eval.similarity_floor`).
 - ``python -m eval coverage-floor [--max-refused 0.03]``: the answer check's coverage floor,
   calibrated on held-out PIAF (:mod:`eval.coverage_floor`).
+- ``python -m eval answer-types [--show 5]``: the PIAF gold answers each answer type's marks
+  would refuse (:mod:`eval.answer_types`).
 - ``python -m eval llama-bench [--builds portable native-sans-amx] [--json]``: llama.cpp's
   prompt and generation speed for each way of compiling it (:mod:`eval.llama_bench`).
 - ``python -m eval scale [--sizes 10000 100000 1000000]``: the store from ten thousand to a
@@ -319,6 +321,10 @@ def main() -> int:
         from eval.coverage_floor import main as coverage_floor
 
         return coverage_floor(argv[1:])
+    if argv and argv[0] == "answer-types":
+        from eval.answer_types import main as answer_types
+
+        return answer_types(argv[1:])
     if argv and argv[0] == "scale":
         from eval.scale import main as scale
 

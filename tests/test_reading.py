@@ -67,6 +67,15 @@ def test_how_many_needs_a_number_in_the_span(store, fake_embedder):
     assert answer.refused
 
 
+@pytest.mark.parametrize(
+    "question", ["Quel est le loyer du bureau parisien d'OpenAI ?", "À quelle adresse se trouve le bureau parisien ?"]
+)
+def test_a_rent_needs_a_number_and_an_address_a_street(store, fake_embedder, question):
+    """The reader's confident «plus tard cette année» is no rent; «Paris» is no address."""
+    for span in ("plus tard cette année", "Paris"):
+        assert pipeline_with(store, fake_embedder, FakeReader(span)).answer(question).refused
+
+
 def test_a_yes_no_question_is_answered_by_the_model_choosing_from_the_sentence(store, fake_embedder):
     generator = FakeGenerator(choice="non")
     pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich"), generator)

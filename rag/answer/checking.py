@@ -35,9 +35,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 
 import numpy as np
 
+from rag.answer.answer_types import asked_type
 from rag.answer.citations import STOPWORDS, content_words
 from rag.answer.prompting import REFUSAL
 from rag.embedding import Embedder
@@ -50,6 +52,9 @@ MIN_SIMILARITY = 0.8  # cosine with the closest evidence sentence (e5-small's; p
 # Share of the question's terms the evidence must hold before anything reads it: calibrated on
 # held-out PIAF to refuse at most 3 % of answerable questions (python -m eval coverage-floor).
 MIN_COVERAGE = 0.15
+# A name of the question counts as mentioned when a word of the passages is this close to it
+# (difflib's ratio): «Strutthof» is the passages' «Struthof», «Milan» is not «Munich».
+NAME_SIMILARITY = 0.8
 _MARKERS = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YES_NO = re.compile(r"(oui|non)\b", re.IGNORECASE)
@@ -60,42 +65,6 @@ _QUESTION_WORDS = frozenset(
         "article articles cité citée cite selon d'après chacun ensemble mentionne évoquent"
     )
 )
-
-
-_MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
-_NUMBER_WORDS = (
-    r"\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt|trente|cent|cents|mille"
-    r"|millions?|milliards?|dizaines?|centaines?|milliers?)\b"
-)
-# What kind of answer a question asks for, and how a sentence that gives one looks.
-ANSWER_TYPES: list[tuple[str, re.Pattern, re.Pattern]] = [
-    (
-        "nombre",
-        re.compile(
-            r"^(?:\S+\s+){0,3}combien\b|\bquel(?:le)?s? (?:est |sera |était )?(?:le |la |l')?"
-            r"(?:montant|âge|nombre|chiffre|capacité|prix|coût|budget|somme|taux|effectif)\b",
-            re.IGNORECASE,
-        ),
-        re.compile(rf"\d|{_NUMBER_WORDS}", re.IGNORECASE),
-    ),
-    (
-        "date",
-        re.compile(r"^(?:\S+\s+){0,2}quand\b|\bquelle date\b|\bquelle année\b|\bdepuis quand\b", re.IGNORECASE),
-        re.compile(
-            rf"\d|\b(?:{_MONTHS})\b|\b(?:année|mois|semaine|prochain|prochaine|dernier|dernière|plus tard|bientôt"
-            r"|hier|demain|aujourd'hui|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b",
-            re.IGNORECASE,
-        ),
-    ),
-]
-
-
-def asked_type(question: str) -> tuple[str, re.Pattern] | None:
-    """``("nombre", pattern)`` for «Combien…», ``("date", pattern)`` for «Quand…»; else None."""
-    for name, asks, gives in ANSWER_TYPES:
-        if asks.search(question):
-            return name, gives
-    return None
 
 
 @dataclass(frozen=True)
@@ -316,9 +285,28 @@ class AnswerChecker:
         return None
 
     def missing_name(self, question: str, evidence: Sequence[Evidence]) -> bool:
-        """Whether the question names something (a capitalized name) that no passage mentions."""
+        """Whether the question names something (a capitalized name) that no passage mentions,
+        even misspelt: a user's «Strutthof» is the passages' «Struthof» (``NAME_SIMILARITY``).
+
+        >>> from rag.store import Passage
+        >>> text = "Le Struthof fut libéré."
+        >>> shown = [Evidence(1, Passage(1, "d", "Camps", None, "x", 0, len(text), text), [text])]
+        >>> AnswerChecker().missing_name("Quand fut libéré le Strutthof ?", shown)
+        False
+        >>> AnswerChecker().missing_name("Quand fut libéré Auschwitz ?", shown)
+        True
+        """
         shown = fold_accents(" ".join(f"{e.passage.title} {' '.join(e.all_sentences)}" for e in evidence).lower())
-        return any(fold_accents(name.lower()) not in shown for name in names_in(question))
+        words = None
+        for name in names_in(question):
+            folded = fold_accents(name.lower())
+            if folded in shown:
+                continue
+            if words is None:
+                words = sorted(set(re.findall(r"\w[\w-]+", shown)))
+            if not get_close_matches(folded, words, n=1, cutoff=NAME_SIMILARITY):
+                return True
+        return False
 
     def quotation(self, question: str, evidence: Sequence[Evidence]) -> AnswerSentence | None:
         """The evidence sentence sharing most of the question's terms, ranked passages first;
@@ -330,7 +318,7 @@ class AnswerChecker:
         best, best_score = None, float("-inf")
         for rank, item in enumerate(evidence):
             for sentence in item.all_sentences or item.sentences:
-                if wanted and not wanted[1].search(sentence):
+                if wanted and not wanted.in_sentence(sentence):
                     continue  # «Combien…?» is not answered by a sentence without a number
                 present = set(self._analyzer.terms(f"{item.passage.title} {sentence}"))
                 score = sum(t in present for t in terms) / max(1, len(terms)) - 0.1 * rank

@@ -23,7 +23,8 @@ A yes/no question is refused on the answer check's signals alone (:meth:`Reading
 
 The bot refuses below ``min_confidence`` (default: the threshold in the reader's manifest,
 chosen on PIAF to refuse at most one answerable question in ten). Then «Combien…» needs a
-number in the span and «Quand…» a date (:func:`rag.answer.checking.asked_type`).
+number in the span, «Quand…» a date and «À quelle adresse…» a street
+(:func:`rag.answer.answer_types.asked_type`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answer.checking import AnswerChecker, asked_type
+from rag.answer.answer_types import asked_type
+from rag.answer.checking import AnswerChecker
 from rag.answer.compose import (
     Composition,
     Part,
@@ -153,7 +155,7 @@ class ReadingAnswerer:
     def _typed(question: str, reading: Reading) -> bool:
         """Whether the span is of the kind asked: «Combien…» needs a number, «Quand…» a date."""
         wanted = asked_type(own_question(question))
-        return not wanted or bool(wanted[1].search(reading.text))
+        return not wanted or wanted.in_span(reading.text)
 
     def _across(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> ReadAnswer:
         """Each article's passages read apart (at most ``MAX_ARTICLES``, best-ranked first);
