@@ -2,7 +2,8 @@
 
 ``python -m eval answer-types [--show 5] [--json]``
 
-A question asking for a kind of answer («Combien…», «Quand…», «À quelle adresse…») is refused
+A question asking for a kind of answer («Quel montant…», «Combien…», «Quand…», «À quelle
+adresse…», «Comment s'appelle…») is refused
 when the reader's span is not of that kind (:mod:`rag.answer.answer_types`). This command
 counts, for each kind, the PIAF questions that ask for it and the gold answers its marks would
 refuse: an answerable question the type check would turn away. Nothing is fitted here; PIAF
@@ -38,13 +39,14 @@ def type_figures(examples: Sequence[Example], show: int = 5) -> list[TypeFigures
     >>> rows = type_figures([Example("Combien de colonies ?", "", "treize", 0, "answerable", 0),
     ...                      Example("Combien de temps ?", "", "la décennie", 0, "answerable", 0)])
     >>> [(r.kind, r.asked, r.refused) for r in rows]
-    [('nombre', 2, 1), ('date', 0, 0), ('adresse', 0, 0)]
+    [('somme', 0, 0), ('nombre', 2, 1), ('date', 0, 0), ('adresse', 0, 0), ('nom', 0, 0)]
     """
-    from rag.answer.answer_types import ANSWER_TYPES
+    from rag.answer.answer_types import ANSWER_TYPES, asked_type
 
+    kinds = [asked_type(e.question) for e in examples]
     rows = []
     for kind in ANSWER_TYPES:
-        asked = [e for e in examples if kind.asks.search(e.question)]
+        asked = [e for e, k in zip(examples, kinds, strict=True) if k is kind]
         refused = [e for e in asked if not kind.in_span(e.answer)]
         rows.append(TypeFigures(kind.name, len(asked), len(refused), [(e.question, e.answer) for e in refused[:show]]))
     return rows

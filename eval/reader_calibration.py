@@ -5,7 +5,9 @@ what the answer check knows (the share of the question's terms the paragraph hol
 whether the question names something it does not mention), to the probability that the
 reading is right: an answerable question whose span has F1 ≥ 0.5 with the gold answer. The
 refusal threshold is the highest confidence that refuses at most ``MAX_ANSWERABLE_REFUSED``
-of the answerable calibration questions.
+of the answerable calibration questions, counting as refused those that name something the
+paragraph does not mention: the product refuses them whatever the confidence
+(:class:`rag.answer.reading.ReadingAnswerer`), so they spend part of that budget.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def scored_examples(reader_like, data: list[dict], examples: Sequence[Example]) 
 def calibrate(scored: Sequence[Scored]) -> tuple[Calibration, float]:
     """The logistic fit of (margin, coverage, missing name) -> right answer (an answerable
     question whose span has F1 >= 0.5), and the refusal threshold: the highest confidence that
-    refuses at most ``MAX_ANSWERABLE_REFUSED`` of the answerable calibration questions."""
+    refuses at most ``MAX_ANSWERABLE_REFUSED`` of the answerable calibration questions, those
+    refused for a missing name included."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.array([[s.margin, s.coverage, float(s.missing_name)] for s in scored])
@@ -67,9 +70,16 @@ def calibrate(scored: Sequence[Scored]) -> tuple[Calibration, float]:
     fit = LogisticRegression(C=1.0).fit(x, y)
     slope, coverage_weight, name_weight = (float(w) for w in fit.coef_[0])
     calibration = Calibration(slope, float(fit.intercept_[0]), coverage_weight, name_weight)
-    answerable = sorted(confidence_of(calibration, s) for s in scored if s.f1 is not None)
-    threshold = answerable[int(MAX_ANSWERABLE_REFUSED * len(answerable))]  # refuses at most that share
+    answerable = [s for s in scored if s.f1 is not None]
+    budget = int(MAX_ANSWERABLE_REFUSED * len(answerable)) - sum(s.missing_name for s in answerable)
+    rest = sorted(confidence_of(calibration, s) for s in answerable if not s.missing_name)
+    threshold = rest[min(max(0, budget), len(rest) - 1)]  # with the named ones, refuses at most that share
     return calibration, float(threshold)
+
+
+def refused(calibration: Calibration, threshold: float, scored: Scored) -> bool:
+    """Whether the product refuses this reading: a name the paragraph lacks, or too little confidence."""
+    return scored.missing_name or confidence_of(calibration, scored) < threshold
 
 
 def confidence_of(calibration: Calibration, scored: Scored) -> float:
@@ -84,11 +94,11 @@ def figures(scored: Sequence[Scored], examples: Sequence[Example], calibration: 
     pairs = list(zip(scored, examples, strict=True))
     answerable = [(s, e) for s, e in pairs if s.f1 is not None]
     unanswerable = [(s, e) for s, e in pairs if s.f1 is None]
-    refused = [confidence_of(calibration, s) < threshold for s, _ in pairs]
+    refusals = [refused(calibration, threshold, s) for s, _ in pairs]
     labels = [s.f1 is not None for s, _ in pairs]
 
     def share(chosen):
-        return round(float(np.mean([refused[i] for i in chosen])), 4) if chosen else None
+        return round(float(np.mean([refusals[i] for i in chosen])), 4) if chosen else None
 
     result = {
         "answerable": len(answerable),

@@ -57,7 +57,23 @@ def test_the_reader_not_confident_enough_refuses_with_the_closest_passages(store
 def test_a_question_naming_what_no_passage_mentions_is_refused_even_with_a_confident_reading(store, fake_embedder):
     reader = FakeReader("Munich", confidence=0.9)
     answer = pipeline_with(store, fake_embedder, reader).answer("Quel loyer OpenAI paie-t-elle à Madrid ?")
-    assert answer.refused and answer.confidence < 0.5  # the name counts in the calibrated confidence
+    assert answer.refused and answer.confidence is None  # refused before any reading
+    assert reader.questions == []
+
+
+def test_a_misspelt_name_is_no_missing_name():
+    from rag.evidence import Evidence
+    from rag.store import Passage
+
+    text = "Sam Altman, PDG d'OpenAI, ouvrira un bureau dans la ville de Munich."
+    passages = [Passage(1, "munich", "OpenAI à Munich", "2025-03-27", "x", 0, len(text), text)]
+    reading = ReadingAnswerer(FakeReader("Munich"), None, AnswerChecker(), min_confidence=0.5)
+    for question, refused in [
+        ("Dans quelle ville Sam Altmann ouvrira-t-il un bureau ?", False),  # «Altman», mistyped
+        ("Dans quelle ville Sam Altman ouvrira-t-il un bureau, selon Dario Amodei ?", True),
+    ]:
+        answer = reading.answer(question, passages, [Evidence(1, passages[0], [text])])
+        assert (answer.composition is None) is refused
 
 
 def test_how_many_needs_a_number_in_the_span(store, fake_embedder):

@@ -90,3 +90,20 @@ def test_the_calibration_learns_from_the_check_too_and_keeps_nine_answerable_in_
     unanswerable = [confidence_of(calibration, s) < threshold for s in scored if s.f1 is None]
     assert sum(answerable) / len(answerable) <= 0.10
     assert sum(unanswerable) / len(unanswerable) > 0.8
+
+
+def test_answerable_questions_refused_for_a_missing_name_spend_the_refusal_budget():
+    """The product refuses a question naming what the passages lack, whatever the confidence:
+    those count in the 10 % of answerable calibration questions refused, and the threshold
+    goes down to make room for them."""
+    from eval.reader_calibration import Scored, calibrate, refused
+
+    rng = random.Random(5)
+    scored = [Scored(rng.gauss(4, 2), rng.uniform(0.6, 1), False, 0.9, "x") for _ in range(190)]
+    scored += [Scored(rng.gauss(6, 1), 1.0, True, 0.9, "x") for _ in range(10)]  # named, yet answerable
+    scored += [Scored(rng.gauss(0, 2), rng.uniform(0, 0.4), False, None, "") for _ in range(100)]
+    calibration, threshold = calibrate(scored)
+    answerable = [refused(calibration, threshold, s) for s in scored if s.f1 is not None]
+    assert sum(answerable) <= 20 and all(refused(calibration, threshold, s) for s in scored if s.missing_name)
+    without_names = calibrate([s for s in scored if not s.missing_name])[1]
+    assert threshold < without_names

@@ -1,6 +1,7 @@
 """What kind of answer a question asks for, and whether a span or a sentence gives one.
 
-«Combien…» asks for a number, «Quand…» for a date, «À quelle adresse…» for a street. An
+«Quel est le montant…» asks for a sum of money, «Combien…» for a number, «Quand…» for a
+date, «À quelle adresse…» for a street, «Comment s'appelle…» for a name. An
 answer of another kind is refused (:mod:`rag.answer.reading`) and a sentence of another kind
 is never quoted (:meth:`rag.answer.checking.AnswerChecker.quotation`).
 
@@ -54,6 +55,19 @@ class AnswerType:
         )
 
 
+MONEY = AnswerType(
+    "somme",
+    re.compile(
+        r"\bquel(?:le)?s? (?:est |sera |était |a été )?(?:le |la |l')?(?:montant|loyer|salaire|rémunération|coût)\b"
+        r"|\bcombien (?:co[uû]t|gagn|rapport|vaut|valai|pay)|\bà combien s'élève",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"[€$£¥]|\b(?:euros?|dollars?|livres?|francs?|yens?|yuans?|roubles?|roupies?|pesos?|marks?|centimes?"
+        r"|cents|millions?|milliards?|M€|Md€|k€)\b",
+        re.IGNORECASE,
+    ),
+)
 NUMBER = AnswerType(
     "nombre",
     re.compile(
@@ -94,14 +108,30 @@ ADDRESS = AnswerType(
         re.IGNORECASE,
     ),
 )
-ANSWER_TYPES = (NUMBER, DATE, ADDRESS)
+NAME = AnswerType(
+    "nom",
+    re.compile(
+        r"\bcomment (?:s'appell|se nomm|s'intitul)|\bquel(?:le)?s? (?:est|était|sont|étaient) (?:le|les) noms?\b"
+        r"|\bsous quel nom\b",
+        re.IGNORECASE,
+    ),
+    re.compile(r"[A-ZÀ-ÖØ-Þ]|[«\"]"),  # a name: «Mistral AI», «Le Monde»
+    re.compile(r"\w"),  # or a short span: «l'astronomie», «un triptyque»
+)
+ANSWER_TYPES = (MONEY, NUMBER, DATE, ADDRESS, NAME)  # the first that a question asks for
 
 
 def asked_type(question: str) -> AnswerType | None:
     """The kind of answer ``question`` asks for, or None for any.
 
     >>> asked_type("Quel est le loyer du bureau ?").name, asked_type("À quelle adresse est le siège ?").name
-    ('nombre', 'adresse')
+    ('somme', 'adresse')
+    >>> [asked_type("Quel montant réclamaient-ils ?").in_span(a) for a in ("15 millions", "2 000 euros", "800")]
+    [True, True, False]
+    >>> [asked_type("Comment s'appellent les syndicats ?").in_span(a) for a in ("le SNJ", "la drave")]
+    [True, True]
+    >>> asked_type("Comment s'appellent les syndicats ?").in_span("refusé de négocier avec deux syndicats de presse")
+    False
     >>> [asked_type("Quand l'arche fut-elle bâtie ?").in_span(a) for a in ("au XVIe siècle", "Xavier Niel")]
     [True, False]
     >>> [asked_type("À quelle adresse est le siège ?").in_span(a) for a in ("12, rue de Rivoli", "À Paris")]
