@@ -236,6 +236,7 @@ def evaluate_command(argv: list[str]) -> int:
         "hybrid_alpha": resolved_hybrid_alpha(settings),
         "answer": settings.answer_mode,
         "phrasing": settings.phrasing,
+        "yes_no": settings.yes_no,
         "min_confidence": resolved_min_confidence(settings) if reading is not None else None,
         "top_k": settings.top_k,
         "chunks": [settings.chunks.size, settings.chunks.overlap],

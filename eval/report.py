@@ -14,7 +14,7 @@ from eval.run import RETRIEVAL_KS, ItemResult, breakdown
 METRIC_ORDER = [
     "retrieval.hit@1", "retrieval.hit@3", "retrieval.hit@5", "retrieval.mrr",
     "answer.exact", "answer.f1", "answer.recall",
-    "answer.revised", "answer.quoted",
+    "answer.revised", "answer.quoted", "answer.yes_no_right",
     "citation.rate", "citation.precision",
     "refusal.unanswerable", "refusal.answerable",
     "latency.first_token_p50_s", "latency.first_token_p95_s", "latency.total_p50_s", "latency.total_p95_s",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -52,6 +53,7 @@ class ItemResult:
     confidence: float | None = None  # the reader's calibrated confidence
     worker_overhead_s: float | None = None  # what the model's own process added to this answer
     scope: str = ""  # the dates the question was scoped to («articles d'octobre 2024»), if any
+    yes_no_right: bool | None = None  # the answer's «Oui»/«Non» is the gold's (both say one)
 
     def as_json(self) -> dict:
         return {
@@ -81,6 +83,7 @@ class ItemResult:
             "confidence": self.confidence,
             "worker_overhead_s": self.worker_overhead_s,
             "scope": self.scope,
+            "yes_no_right": self.yes_no_right,
         }
 
 
@@ -155,9 +158,28 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
                 confidence=answer.confidence,
                 worker_overhead_s=overhead or None,  # None: the model was not asked (or runs in process)
                 scope=answer.scope,
+                yes_no_right=yes_no_agrees(answer.text, golds) if scored and not answer.refused else None,
             )
         )
     return results
+
+
+_YES_NO = re.compile(r"\W*(oui|non)\b(?!-)", re.IGNORECASE)
+
+
+def yes_no_agrees(answer: str, golds: Sequence[str]) -> bool | None:
+    """Whether the answer opens with the gold's «Oui» or «Non»; None unless both open with one.
+
+    >>> yes_no_agrees("Non. Selon [1] : « … »", ["Oui, c'est son premier bureau."])
+    False
+    >>> yes_no_agrees("Oui. Selon [1] : « … »", ["Oui"]), yes_no_agrees("Munich.", ["Oui"])
+    (True, None)
+    """
+    said = _YES_NO.match(answer)
+    gold = next((m for m in map(_YES_NO.match, golds) if m), None)
+    if said is None or gold is None:
+        return None
+    return said.group(1).lower() == gold.group(1).lower()
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -184,6 +206,7 @@ def aggregate(results: Sequence[ItemResult]) -> dict[str, float | None]:
     metrics["citation.precision"] = _mean([float(f) for f in flags])
     metrics["answer.revised"] = _mean([float(r.revised) for r in results])
     metrics["answer.quoted"] = _mean([float(r.quoted) for r in results])
+    metrics["answer.yes_no_right"] = _mean([float(r.yes_no_right) for r in results if r.yes_no_right is not None])
     metrics["refusal.unanswerable"] = _mean([float(r.refused) for r in unanswerable])
     metrics["refusal.answerable"] = _mean([float(r.refused) for r in answerable])
     first = [r.first_token_s for r in results if r.first_token_s is not None]

@@ -96,6 +96,7 @@ def load_reading(settings: Settings, generator: Generator | None, checker: Answe
         checker,
         min_confidence=resolved_min_confidence(settings),
         phrase=settings.phrasing == "llm",
+        yes_no=settings.yes_no,
     )
 
 

@@ -18,6 +18,9 @@ Every knob a user may turn lives here, with its environment variable:
   ``llm`` (the LLM writes every answer, as before the reader).
 - ``DEPECHE_PHRASE``: ``none`` (default: the short answer is the reader's span) or ``llm`` (the
   LLM phrases it in a sentence, kept only when it passes the check).
+- ``DEPECHE_YES_NO``: ``read`` (default: a yes/no question's oui or non is read from the
+  sentence the reader finds: its «Oui, …»/«Non, …», else whether it denies) or ``llm`` (the
+  LLM chooses by its logits).
 - ``DEPECHE_DATE_FILTER``: ``on`` (default: a question's dates, «en octobre 2024», «le mois
   dernier», scope the search, :mod:`rag.temporal`) or ``off`` (they are searched as words).
 - ``DEPECHE_MIN_CONFIDENCE``: the reader's confidence below which the bot refuses (default:
@@ -48,6 +51,7 @@ from rag.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EMBED_MODEL = "embeddinggemma-300m-int8"  # README, "Retrieval, measured"
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25")  # the first is the default
+YES_NO_JUDGES = ("read", "llm")  # who says oui or non: the sentence read (its words), or the LLM by its logits
 PHRASINGS = ("none", "llm")  # who phrases the reader's span: nobody (the span as is), or the LLM
 ANSWER_MODES = ("reader", "llm")  # reader: read most questions (rag.answer.reading); llm: the LLM writes every answer
 
@@ -128,6 +132,7 @@ class Settings:
     hybrid_alpha: float | None = None  # None: the embedding model's measured fusion weight
     answer_mode: str = "reader"
     phrasing: str = "none"
+    yes_no: str = "read"
     min_confidence: float | None = None  # None: the reader's calibrated threshold (its manifest)
     min_coverage: float = 0.15  # calibrated on held-out PIAF: python -m eval coverage-floor
     date_filter: bool = True  # a question's dates scope the search (rag.temporal)
@@ -183,6 +188,7 @@ class Settings:
             hybrid_alpha=_optional_float_env("DEPECHE_HYBRID_ALPHA"),
             answer_mode=_choice_env("DEPECHE_ANSWER", ANSWER_MODES),
             phrasing=_choice_env("DEPECHE_PHRASE", PHRASINGS),
+            yes_no=_choice_env("DEPECHE_YES_NO", YES_NO_JUDGES),
             min_confidence=_optional_float_env("DEPECHE_MIN_CONFIDENCE"),
             min_coverage=_float_env("DEPECHE_MIN_COVERAGE", cls.min_coverage),
             date_filter=_choice_env("DEPECHE_DATE_FILTER", ("on", "off")) == "on",

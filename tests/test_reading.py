@@ -23,10 +23,10 @@ def store(settings, fake_embedder):
     return IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
 
 
-def pipeline_with(store, embedder, reader, generator=None, min_confidence=0.5):
+def pipeline_with(store, embedder, reader, generator=None, min_confidence=0.5, yes_no="read"):
     generator = generator or FakeGenerator(("Un brouillon du modèle", "."))
     checker = AnswerChecker()
-    reading = ReadingAnswerer(reader, generator, checker, min_confidence=min_confidence)
+    reading = ReadingAnswerer(reader, generator, checker, min_confidence=min_confidence, yes_no=yes_no)
     return Pipeline(DenseRetriever(store, embedder), generator, top_k=3, checker=checker, reading=reading)
 
 
@@ -92,9 +92,41 @@ def test_a_rent_needs_a_number_and_an_address_a_street(store, fake_embedder, que
         assert pipeline_with(store, fake_embedder, FakeReader(span)).answer(question).refused
 
 
-def test_a_yes_no_question_is_answered_by_the_model_choosing_from_the_sentence(store, fake_embedder):
+def test_a_yes_no_question_is_answered_from_the_sentence_the_reader_finds(store, fake_embedder):
     generator = FakeGenerator(choice="non")
     pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich"), generator)
+    answer = pipeline.answer("OpenAI va-t-elle ouvrir un bureau à Munich ?")
+    assert answer.path == "yesno" and answer.text.startswith("Oui. Selon [") and "Munich" in answer.text
+    assert answer.short == answer.text  # «Oui» alone does not answer: the short answer keeps its sentence
+    assert generator.choices == [] and generator.prompts == []  # no model was asked
+
+
+@pytest.mark.parametrize(
+    ("sentence", "word"),
+    [
+        ("Oui, votre assurance auto peut vous couvrir lors d'un voyage à l'étranger.", "Oui"),
+        ("Non, la formation en dehors du temps de travail n'est pas rémunérée.", "Non"),
+        ("Vous ne pouvez pas avoir plusieurs passeports à votre nom.", "Non"),
+        ("Aucun bureau n'est prévu à Munich cette année.", "Non"),
+        ("Les anciens contrats aidés signés restent valables jusqu'à leur terme.", "Oui"),
+        ("Nonobstant la loi, les contrats restent valables.", "Oui"),  # «Nonobstant» is no «non»
+    ],
+)
+def test_oui_or_non_is_what_the_sentence_says_or_whether_it_denies(sentence, word):
+    from rag.evidence import Evidence
+    from rag.store import Passage
+
+    passages = [Passage(1, "d", "Titre", "2025-03-27", "x", 0, len(sentence), sentence)]
+    span = sentence.split()[3]
+    reading = ReadingAnswerer(FakeReader(span), None, AnswerChecker(), min_confidence=0.5)
+    question = sentence.removeprefix("Oui, ").removeprefix("Non, ").rstrip(".") + " ?"  # every term in the passage
+    answer = reading.answer(question, passages, [Evidence(1, passages[0], [sentence])])
+    assert answer.path == "yesno" and answer.composition.text.startswith(f"{word}. Selon [1]")
+
+
+def test_with_the_llm_as_judge_a_yes_no_question_is_answered_by_the_model_choosing(store, fake_embedder):
+    generator = FakeGenerator(choice="non")
+    pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich"), generator, yes_no="llm")
     answer = pipeline.answer("OpenAI va-t-elle ouvrir un bureau à Munich ?")
     assert answer.path == "yesno" and answer.text.startswith("Non. Selon [") and "Munich" in answer.text
     assert answer.short == answer.text  # «Non» alone does not answer: the short answer keeps its sentence
@@ -104,7 +136,7 @@ def test_a_yes_no_question_is_answered_by_the_model_choosing_from_the_sentence(s
 def test_a_yes_no_question_is_refused_on_the_checks_signals_not_the_span_margin(store, fake_embedder):
     """A yes/no question has no span: a low reader margin does not refuse it; a name no passage
     mentions does."""
-    pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich", confidence=0.05), FakeGenerator(choice="oui"))
+    pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich", confidence=0.05))
     answer = pipeline.answer("OpenAI va-t-elle ouvrir un bureau à Munich ?")
     assert answer.path == "yesno" and answer.text.startswith("Oui. Selon [") and not answer.refused
     answer = pipeline.answer("OpenAI va-t-elle ouvrir un bureau à Madrid ?")
@@ -114,7 +146,7 @@ def test_a_yes_no_question_is_refused_on_the_checks_signals_not_the_span_margin(
 def test_a_model_leaning_to_yes_whatever_it_reads_is_corrected_by_its_prior(store, fake_embedder):
     """0.6 for «oui» after the sentence, but 0.9 with no sentence at all: the sentence moved it to «non»."""
     generator = FakeGenerator(choice={"oui": 0.6, "non": 0.4}, prior={"oui": 0.9, "non": 0.1})
-    pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich"), generator)
+    pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich"), generator, yes_no="llm")
     assert pipeline.answer("OpenAI va-t-elle ouvrir un bureau à Munich ?").text.startswith("Non. ")
 
 
