@@ -102,24 +102,37 @@ def test_a_yes_no_question_is_answered_from_the_sentence_the_reader_finds(store,
 
 
 @pytest.mark.parametrize(
-    ("sentence", "word"),
+    ("question", "sentence", "word"),
     [
-        ("Oui, votre assurance auto peut vous couvrir lors d'un voyage à l'étranger.", "Oui"),
-        ("Non, la formation en dehors du temps de travail n'est pas rémunérée.", "Non"),
-        ("Vous ne pouvez pas avoir plusieurs passeports à votre nom.", "Non"),
-        ("Aucun bureau n'est prévu à Munich cette année.", "Non"),
-        ("Les anciens contrats aidés signés restent valables jusqu'à leur terme.", "Oui"),
-        ("Nonobstant la loi, les contrats restent valables.", "Oui"),  # «Nonobstant» is no «non»
+        (
+            "Votre assurance auto peut-elle vous couvrir lors d'un voyage ?",
+            "Oui, votre assurance auto peut vous couvrir lors d'un voyage à l'étranger.",
+            "Oui",
+        ),
+        (
+            "La formation en dehors du temps de travail est-elle rémunérée ?",
+            "Non, la formation en dehors du temps de travail n'est pas rémunérée.",
+            "Non",
+        ),
+        ("Peut-on avoir plusieurs passeports ?", "Vous ne pouvez pas avoir plusieurs passeports à votre nom.", "Non"),
+        ("Un bureau est-il prévu à Munich cette année ?", "Aucun bureau n'est prévu à Munich cette année.", "Non"),
+        ("OpenAI a-t-il accepté des négociations ?", "OpenAI a refusé des négociations avec les syndicats.", "Non"),
+        ("OpenAI a-t-il refusé des négociations ?", "OpenAI a refusé des négociations avec les syndicats.", "Oui"),
+        (
+            "Les anciens contrats aidés restent-ils valables ?",
+            "Les anciens contrats aidés signés restent valables jusqu'à leur terme.",
+            "Oui",
+        ),
+        ("Les contrats restent-ils valables ?", "Nonobstant la loi, les contrats restent valables.", "Oui"),
     ],
 )
-def test_oui_or_non_is_what_the_sentence_says_or_whether_it_denies(sentence, word):
+def test_oui_or_non_is_what_the_sentence_says_or_whether_it_denies(question, sentence, word):
     from rag.evidence import Evidence
     from rag.store import Passage
 
     passages = [Passage(1, "d", "Titre", "2025-03-27", "x", 0, len(sentence), sentence)]
     span = sentence.split()[3]
     reading = ReadingAnswerer(FakeReader(span), None, AnswerChecker(), min_confidence=0.5)
-    question = sentence.removeprefix("Oui, ").removeprefix("Non, ").rstrip(".") + " ?"  # every term in the passage
     answer = reading.answer(question, passages, [Evidence(1, passages[0], [sentence])])
     assert answer.path == "yesno" and answer.composition.text.startswith(f"{word}. Selon [1]")
 

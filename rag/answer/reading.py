@@ -88,12 +88,28 @@ Phrase :"""
 # A sentence that answers yes or no in so many words («Oui, votre assurance auto peut vous
 # couvrir…»): the passage says it, nobody guesses it.
 _SAYS_YES_OR_NO = re.compile(r"\W*(oui|non)\b(?!-)", re.IGNORECASE)
-# Otherwise the sentence answers «non» when it denies («ne … pas», «aucun», «impossible»).
+# Otherwise the sentence answers «non» when it denies what the question does not («ne … pas»,
+# «aucun», «impossible», «a refusé»): «A-t-il refusé… ?» is answered «oui» by «il a refusé…».
 _NEGATION = re.compile(
     r"\bn(?:e\b|['’])[^.;:]*?\b(?:pas|plus|jamais|rien|aucune?|guère|personne|nullement)\b"
-    r"|\b(?:aucune?|jamais|impossible|interdite?s?)\b",
+    r"|\b(?:aucune?|jamais|impossible|interdite?s?|refus\w*|rejet\w*|rejett\w*|renonc\w*|dément\w*|démenti\w*)\b",
     re.IGNORECASE,
 )
+
+
+def denies(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` denies in words that ``question`` does not use.
+
+    >>> denies("OpenAI a refusé d'entamer des négociations.", "OpenAI a-t-il accepté de négocier ?")
+    True
+    >>> denies("OpenAI a refusé d'entamer des négociations.", "OpenAI a-t-il refusé de négocier ?")
+    False
+    >>> denies("Les contrats restent valables jusqu'à leur terme.", "Les contrats restent-ils valables ?")
+    False
+    """
+    asked = {m.group(0).lower() for m in _NEGATION.finditer(question)}
+    return any(m.group(0).lower() not in asked for m in _NEGATION.finditer(sentence))
+
 
 # A question across articles: passages retrieved per article read, and articles read at most.
 ACROSS_DEPTH = 2
@@ -207,7 +223,7 @@ class ReadingAnswerer:
         «impossible») and «oui» when it does not, or, with ``yes_no="llm"``, the LLM's choice
         (:meth:`_yes`). The rule is the default: of SPF-QR's answers whose gold opens with oui
         or non, it gets 0.833 right, against 0.500 for Gemma 270M's calibrated choice after the
-        «Oui, …» reading (0.167 alone), and both get 4 of 7 on the seeds gold set
+        «Oui, …» reading (0.167 alone), and 5 of 7 on the seeds gold set against 4
         (``python -m eval``, ``answer.yes_no_right``). The reader's confidence is
         calibrated on questions whose answer is a span, and a yes/no question has none (its
         margin is low whatever the passages say): the refusal rests on the answer check's
@@ -226,7 +242,7 @@ class ReadingAnswerer:
         elif self.yes_no == "llm":
             yes = self._yes(question, sentence)
         else:
-            yes = not _NEGATION.search(sentence)
+            yes = not denies(sentence, question)
         return ReadAnswer("yesno", compose_yes_no(yes, passage, number, reading.start, reading.end), None)
 
     def _yes(self, question: str, sentence: str) -> bool:
