@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -164,9 +163,6 @@ def evaluate(items: Sequence[GoldItem], pipeline: Pipeline, *, progress: bool = 
     return results
 
 
-_YES_NO = re.compile(r"\W*(oui|non)\b(?!-)", re.IGNORECASE)
-
-
 def yes_no_agrees(answer: str, golds: Sequence[str]) -> bool | None:
     """Whether the answer opens with the gold's «Oui» or «Non»; None unless both open with one.
 
@@ -175,11 +171,13 @@ def yes_no_agrees(answer: str, golds: Sequence[str]) -> bool | None:
     >>> yes_no_agrees("Oui. Selon [1] : « … »", ["Oui"]), yes_no_agrees("Munich.", ["Oui"])
     (True, None)
     """
-    said = _YES_NO.match(answer)
-    gold = next((m for m in map(_YES_NO.match, golds) if m), None)
+    from rag.answer.reading import opening_yes_no
+
+    said = opening_yes_no(answer)
+    gold = next((g for g in map(opening_yes_no, golds) if g), None)
     if said is None or gold is None:
         return None
-    return said.group(1).lower() == gold.group(1).lower()
+    return said == gold
 
 
 def _mean(values: Sequence[float]) -> float | None:

@@ -72,7 +72,7 @@ NUMBER = AnswerType(
     "nombre",
     re.compile(
         r"^(?:\S+\s+){0,3}combien\b|\bquel(?:le)?s? (?:est |sera |était )?(?:le |la |l')?"
-        r"(?:montant|âge|nombre|chiffre|capacité|prix|coût|budget|somme|taux|effectif|loyer|salaire|rémunération)\b",
+        r"(?:âge|nombre|chiffre|capacité|prix|budget|somme|taux|effectif)\b",  # a sum asked: MONEY, first
         re.IGNORECASE,
     ),
     re.compile(

@@ -97,6 +97,16 @@ _NEGATION = re.compile(
 )
 
 
+def opening_yes_no(text: str) -> str | None:
+    """«oui» or «non» when ``text`` opens with the word, else None.
+
+    >>> opening_yes_no("Oui, votre assurance auto peut vous couvrir."), opening_yes_no("Nonobstant la loi…")
+    ('oui', None)
+    """
+    said = _SAYS_YES_OR_NO.match(text)
+    return said.group(1).lower() if said else None
+
+
 def denies(sentence: str, question: str) -> bool:
     """Whether ``sentence`` denies in words that ``question`` does not use.
 
@@ -236,9 +246,9 @@ class ReadingAnswerer:
         number, passage = reading.passage + 1, passages[reading.passage]
         start, end = sentence_around(passage.text, reading.start, reading.end)
         sentence = passage.text[start:end].strip()
-        said = _SAYS_YES_OR_NO.match(sentence)
+        said = opening_yes_no(sentence)
         if said:
-            yes = said.group(1).lower() == "oui"
+            yes = said == "oui"
         elif self.yes_no == "llm":
             yes = self._yes(question, sentence)
         else:
