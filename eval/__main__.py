@@ -31,6 +31,8 @@
   calibrated on held-out PIAF (:mod:`eval.coverage_floor`).
 - ``python -m eval answer-types [--show 5]``: the PIAF gold answers each answer type's marks
   would refuse (:mod:`eval.answer_types`).
+- ``python -m eval passage-choice [--save F]``: which passage the reader's answer is taken
+  from, each rule measured on PIAF searched as the product searches (:mod:`eval.passage_choice`).
 - ``python -m eval llama-bench [--builds portable native-sans-amx] [--json]``: llama.cpp's
   prompt and generation speed for each way of compiling it (:mod:`eval.llama_bench`).
 - ``python -m eval scale [--sizes 10000 100000 1000000]``: the store from ten thousand to a
@@ -326,6 +328,10 @@ def main() -> int:
         from eval.answer_types import main as answer_types
 
         return answer_types(argv[1:])
+    if argv and argv[0] == "passage-choice":
+        from eval.passage_choice import main as passage_choice
+
+        return passage_choice(argv[1:])
     if argv and argv[0] == "scale":
         from eval.scale import main as scale
 

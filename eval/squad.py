@@ -29,6 +29,11 @@ def load_squad(path: Path) -> tuple[list[Document], list[GoldQuestion]]:
         data = json.loads(path.read_text(encoding="utf-8"))["data"]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
         raise DocumentError(f"{path.name} : jeu de données SQuAD illisible ({error}).") from None
+    return squad_articles(data, path.name)
+
+
+def squad_articles(data: list[dict], name: str) -> tuple[list[Document], list[GoldQuestion]]:
+    """The documents and questions of SQuAD ``data`` (its articles), from the file ``name``."""
     documents: list[Document] = []
     questions: list[GoldQuestion] = []
     seen: set[str] = set()
@@ -45,7 +50,7 @@ def load_squad(path: Path) -> tuple[list[Document], list[GoldQuestion]]:
                 doc_id=doc_id,
                 title=title,
                 date=None,
-                source=f"{path.name}#{title}",
+                source=f"{name}#{title}",
                 body=body,
                 sha256=hashlib.sha256(body.encode()).hexdigest(),
             )

@@ -89,7 +89,7 @@ class FakeReader:
         """The scripted confidence, unless the check's signals say the passages cannot answer."""
         return reading.confidence if coverage >= 0.5 and not missing_name else min(reading.confidence, 0.05)
 
-    def read(self, question: str, passages: Sequence[str], accept: float | None = None):
+    def read(self, question: str, passages: Sequence[str]):
         from rag.answer.reader import Reading
 
         self.questions.append(question)

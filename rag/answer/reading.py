@@ -187,7 +187,7 @@ class ReadingAnswerer:
     ) -> tuple[Reading | None, float | None]:
         """The reading of ``passages`` and its confidence (None, None without one). The answer
         check's signals look at the question over ``evidence``."""
-        reading = self.reader.read(own_question(question), [p.text for p in passages], accept=self.min_confidence)
+        reading = self.reader.read(own_question(question), [p.text for p in passages])
         if reading is None:
             return None, None
         confidence = self.reader.confidence(
@@ -240,7 +240,7 @@ class ReadingAnswerer:
         signals instead, the question's terms and names in the evidence."""
         if self.checker.refusal_reason(question, evidence) is not None:
             return ReadAnswer("yesno", None, None)
-        reading = self.reader.read(own_question(question), [p.text for p in passages], accept=self.min_confidence)
+        reading = self.reader.read(own_question(question), [p.text for p in passages])
         if reading is None:
             return ReadAnswer("yesno", None, None)
         number, passage = reading.passage + 1, passages[reading.passage]
