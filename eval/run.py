@@ -286,7 +286,7 @@ class EvalParts:
         store = IndexStore.open(eval_settings.index_dir, embed_model=embedder.name)
         retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
         generator, checker = load_generator(settings), make_checker(settings, embedder)
-        return cls(embedder, retriever, generator, checker, load_reading(settings, generator, checker))
+        return cls(embedder, retriever, generator, checker, load_reading(settings, generator, checker, store))
 
     def pipeline(self, settings: Settings, *, reading: bool = True, **options) -> Pipeline:
         """The pipeline over these parts (``reading=False``: the previous path, the LLM writes)."""

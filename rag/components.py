@@ -82,8 +82,11 @@ def resolved_min_confidence(settings: Settings) -> float:
     return settings.min_confidence if settings.min_confidence is not None else float(load_manifest()["threshold"])
 
 
-def load_reading(settings: Settings, generator: Generator | None, checker: AnswerChecker) -> ReadingAnswerer | None:
-    """The read paths (reader, yes/no, metadata), or None in ``DEPECHE_ANSWER=llm`` mode."""
+def load_reading(
+    settings: Settings, generator: Generator | None, checker: AnswerChecker, store: Store | None = None
+) -> ReadingAnswerer | None:
+    """The read paths (reader, yes/no, metadata), or None in ``DEPECHE_ANSWER=llm`` mode. The
+    ``store`` gives the metadata path an article's author, rubric and outlet."""
     if settings.answer_mode != "reader":
         return None
     from rag.answer.reader import Reader
@@ -97,6 +100,7 @@ def load_reading(settings: Settings, generator: Generator | None, checker: Answe
         min_confidence=resolved_min_confidence(settings),
         phrase=settings.phrasing == "llm",
         yes_no=settings.yes_no,
+        documents=store.document if store is not None else None,
     )
 
 
@@ -105,7 +109,7 @@ def build_pipeline(settings: Settings) -> Pipeline:
     embedder = None if settings.retrieval_mode == "bm25" else load_embedder(settings)
     retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
     generator, checker = load_generator(settings), make_checker(settings, embedder)
-    reading = load_reading(settings, generator, checker)
+    reading = load_reading(settings, generator, checker, store)
     return Pipeline(
         retriever, generator, top_k=settings.top_k, checker=checker, reading=reading, date_filter=settings.date_filter
     )

@@ -220,6 +220,7 @@ class Pipeline:
         """The :class:`Answer` of a read path: composed text, or a refusal with the closest passages."""
         elapsed = time.perf_counter() - started
         composed = read.composition
+        passages = [*passages, *read.extra]  # an article's author box, read beyond the retrieved passages
         if composed is None:
             return Answer(
                 question, REFUSAL, list(passages), [], True, elapsed, elapsed, draft=REFUSAL,

@@ -23,10 +23,12 @@ def store(settings, fake_embedder):
     return IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
 
 
-def pipeline_with(store, embedder, reader, generator=None, min_confidence=0.5, yes_no="read"):
+def pipeline_with(store, embedder, reader, generator=None, min_confidence=0.5, yes_no="read", documents=None):
     generator = generator or FakeGenerator(("Un brouillon du modèle", "."))
     checker = AnswerChecker()
-    reading = ReadingAnswerer(reader, generator, checker, min_confidence=min_confidence, yes_no=yes_no)
+    reading = ReadingAnswerer(
+        reader, generator, checker, min_confidence=min_confidence, yes_no=yes_no, documents=documents
+    )
     return Pipeline(DenseRetriever(store, embedder), generator, top_k=3, checker=checker, reading=reading)
 
 
@@ -169,6 +171,50 @@ def test_a_publication_date_comes_from_the_metadata(store, fake_embedder):
     assert answer.path == "metadata" and answer.short == "27 mars 2025"
     assert answer.text.startswith("27 mars 2025. L'article « ") and "est daté du 27 mars 2025." in answer.text
     assert reader.questions == []
+
+
+def test_the_rubric_and_the_author_come_from_the_articles_metadata(store, fake_embedder):
+    from dataclasses import replace
+
+    def documents(doc_id):  # the Munich article as indexed (rubric «News»), with an author given by its feed
+        document = store.document(doc_id)
+        return replace(document, author="Olivier Verot") if "munich" in doc_id else document
+
+    reader = FakeReader("Munich")
+    pipeline = pipeline_with(store, fake_embedder, reader, documents=documents)
+    rubric = pipeline.answer("Dans quelle rubrique l'article sur le bureau de Munich est-il paru ?")
+    assert rubric.path == "metadata" and rubric.short == "News" and rubric.citations == [1]
+    assert rubric.text.startswith("News. L'article « ") and "» [1] est paru dans la rubrique « News »." in rubric.text
+    assert "munich" in rubric.passages[0].doc_id
+    author = pipeline.answer("Qui a écrit l'article sur le bureau de Munich ?")
+    assert author.path == "metadata" and author.short == "Olivier Verot" and "est signé Olivier Verot." in author.text
+    assert reader.questions == []
+
+
+def test_an_author_the_metadata_lacks_is_read_in_the_articles_author_box(store, fake_embedder):
+    reader = FakeReader(("Olivier Verot", "Hubert Aiwanger"), confidence=0.9)  # the minister is in the passages
+    pipeline = pipeline_with(store, fake_embedder, reader, documents=store.document)
+    answer = pipeline.answer("Qui a écrit l'article sur le bureau de Munich ?")
+    assert answer.path == "metadata" and answer.short == "Olivier Verot" and not answer.refused
+    (number,) = answer.citations
+    box = answer.passages[number - 1]
+    assert number == len(answer.passages) and box.doc_id.endswith("munich")  # cited after the retrieved ones
+    assert box.text.startswith("Passionné par l'innovation") and box.text in store.document(box.doc_id).body
+    assert answer.text.startswith(f"Olivier Verot. Selon [{number}] : « Passionné par")
+
+
+def test_an_author_found_nowhere_is_refused_not_a_name_read_elsewhere(store, fake_embedder):
+    reader = FakeReader("Hubert Aiwanger", confidence=0.9)  # in the passages, not in the author box
+    pipeline = pipeline_with(store, fake_embedder, reader, documents=store.document)
+    answer = pipeline.answer("Qui a écrit l'article sur le bureau de Munich ?")
+    assert answer.refused and answer.path == "metadata"
+
+
+def test_without_the_store_a_question_on_the_rubric_is_read(store, fake_embedder):
+    reader = FakeReader("News")
+    pipeline = pipeline_with(store, fake_embedder, reader)
+    answer = pipeline.answer("Dans quelle rubrique l'article sur Munich est-il paru ?")
+    assert answer.path == "reader" and reader.questions
 
 
 def test_a_summary_goes_to_the_llm_which_writes_and_is_checked(store, fake_embedder):

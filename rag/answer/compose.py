@@ -13,7 +13,7 @@ follow the same form:
 - an answer across articles, one span per article, each with its quotation: «Cofondateur
   d'OpenAI [1] ; PDG d'OpenAI [2]. Selon [1] : « … » Selon [2] : « … »»;
 - a publication date from the passage's metadata: «Octobre 2024. L'article « … » [1] est
-  daté d'octobre 2024.»
+  daté d'octobre 2024.»; likewise its author, rubric or outlet (:func:`compose_field`).
 """
 
 from __future__ import annotations
@@ -142,6 +142,54 @@ def compose_date(passage: Passage, number: int) -> Composition | None:
         [AnswerSentence(sentence, (number,), 1.0, None, origin="metadata")],
         [number],
         (),
+    )
+
+
+# What the answer says of an article's field (:func:`rag.answer.routing.asked_field`).
+_FIELD_SENTENCES = {
+    "author": "L'article « {title} »{cite} est signé {value}.",
+    "rubric": "L'article « {title} »{cite} est paru dans la rubrique « {value} ».",
+    "site": "L'article « {title} »{cite} a été publié par {value}.",
+}
+
+
+def compose_field(field: str, value: str, passage: Passage, number: int) -> Composition:
+    """The article's ``field`` (author, rubric or site) from its metadata: «News. L'article
+    « … » [1] est paru dans la rubrique « News ».»"""
+    template = _FIELD_SENTENCES[field]
+    sentence = template.format(title=passage.title, cite="", value=value)
+    return Composition(
+        f"{value}. " + template.format(title=passage.title, cite=f" [{number}]", value=value),
+        value,
+        [AnswerSentence(sentence, (number,), 1.0, None, origin="metadata")],
+        [number],
+        (),
+    )
+
+
+def closing_passage(document, size: int) -> Passage | None:
+    """The article's last paragraph (at most ``size`` characters, cut at a sentence's start),
+    as a passage: where an article's author box sits («Passionné par …, Olivier Verot
+    décrypte …»). None for an empty body."""
+    body = document.body.rstrip()
+    paragraphs = [p for p in body.split("\n\n") if p.strip()]
+    if not paragraphs:
+        return None
+    text = paragraphs[-1].strip()
+    if len(text) > size:
+        starts = [s for s, _ in sentence_spans(text) if len(text) - s <= size]
+        text = text[starts[0] :] if starts else text[-size:]
+    start = body.rindex(text)
+    return Passage(
+        chunk_id=-1,
+        doc_id=document.doc_id,
+        title=document.title,
+        date=document.date,
+        source=document.source,
+        start=start,
+        end=start + len(text),
+        text=text,
+        page=document.page_at(start),
     )
 
 

@@ -34,7 +34,7 @@ number in the span, «Quand…» a date and «À quelle adresse…» a street
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.answer.answer_types import asked_type
@@ -42,15 +42,18 @@ from rag.answer.checking import AnswerChecker
 from rag.answer.compose import (
     Composition,
     Part,
+    closing_passage,
     compose_across,
     compose_date,
+    compose_field,
     compose_span,
     compose_yes_no,
     sentence_around,
 )
 from rag.answer.generation import Generator
 from rag.answer.reader import Reader, Reading
-from rag.answer.routing import route, without_scope
+from rag.answer.routing import asked_field, route, without_scope
+from rag.documents import Document
 from rag.evidence import Evidence
 from rag.followup import own_question
 from rag.store import Passage
@@ -97,6 +100,19 @@ _NEGATION = re.compile(
 )
 
 
+# A person's name: one to four capitalised words, with their particles («Olivier Verot», «Anne de Vries»).
+_PERSON = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+(?:(?:de|du|des|d'|von|van|le|la)\s*)?[A-ZÀ-ÖØ-Þ][\w'’.-]*){0,3}")
+
+
+def is_person_name(text: str) -> bool:
+    """Whether ``text`` reads as a person's name.
+
+    >>> is_person_name("Olivier Verot"), is_person_name("Anne de Vries"), is_person_name("l'innovation technologique")
+    (True, True, False)
+    """
+    return bool(_PERSON.fullmatch(text.strip().rstrip(".,")))
+
+
 def opening_yes_no(text: str) -> str | None:
     """«oui» or «non» when ``text`` opens with the word, else None.
 
@@ -121,6 +137,8 @@ def denies(sentence: str, question: str) -> bool:
     return any(m.group(0).lower() not in asked for m in _NEGATION.finditer(sentence))
 
 
+# Characters of an article's last paragraph read for its author (:meth:`ReadingAnswerer._about_article`).
+CLOSING_SIZE = 800
 # A question across articles: passages retrieved per article read, and articles read at most.
 ACROSS_DEPTH = 2
 MAX_ARTICLES = 3
@@ -131,6 +149,7 @@ class ReadAnswer:
     path: str  # "reader", "yesno", "metadata" or "across"
     composition: Composition | None  # None: refused
     confidence: float | None  # the reader's, when it read
+    extra: tuple[Passage, ...] = ()  # passages read beyond the retrieved ones, cited after them
 
 
 class ReadingAnswerer:
@@ -143,6 +162,7 @@ class ReadingAnswerer:
         min_confidence: float,
         phrase: bool = False,
         yes_no: str = "read",
+        documents: Callable[[str], Document | None] | None = None,
     ) -> None:
         self.reader = reader
         self.generator = generator  # for yes/no; without one, yes/no questions go to the LLM path
@@ -150,6 +170,7 @@ class ReadingAnswerer:
         self.min_confidence = min_confidence
         self.phrase = phrase and generator is not None  # the LLM phrases the span in a sentence
         self.yes_no = yes_no  # "read": oui or non read from the sentence; "llm": the LLM chooses
+        self.documents = documents  # a document by its id (the store's), for its author, rubric, outlet
 
     def depth(self, question: str, top_k: int) -> int:
         """How many passages to retrieve for ``question``: more for a question across articles,
@@ -161,9 +182,9 @@ class ReadingAnswerer:
         if path == "llm" or (path == "yesno" and self.yes_no == "llm" and self.generator is None):
             return None
         if path == "metadata":
-            dated = compose_date(passages[0], 1)
-            if dated is not None:
-                return ReadAnswer("metadata", dated, None)
+            about = self._about_article(question, passages)
+            if about is not None:
+                return about
             path = "reader"
         if path != "yesno" and self.checker.missing_name(without_scope(question), evidence):
             return ReadAnswer(path, None, None)  # «… un bureau à Milan ?»: no passage names Milan
@@ -181,6 +202,37 @@ class ReadingAnswerer:
         if self.phrase:
             composed = self._phrased(question, composed, evidence[reading.passage]) or composed
         return ReadAnswer("reader", composed, confidence)
+
+    def _about_article(self, question: str, passages: Sequence[Passage]) -> ReadAnswer | None:
+        """What the question asks about the best-ranked passage's article, from its metadata
+        (:func:`rag.answer.routing.asked_field`), or None to read the passages instead.
+
+        An author the metadata does not give is read in the article's last paragraph, where
+        news sites put their author box; found nowhere, the question is refused: a name read
+        elsewhere in the article is not its author («Qui a écrit… ?» is not «Hubert Aiwanger»,
+        the minister quoted)."""
+        field, top = asked_field(own_question(question)), passages[0]
+        if field == "date":
+            dated = compose_date(top, 1)
+            return None if dated is None else ReadAnswer("metadata", dated, None)
+        document = self.documents(top.doc_id) if self.documents is not None else None
+        if document is None:
+            return None
+        value = getattr(document, field, None)
+        if value:
+            return ReadAnswer("metadata", compose_field(field, value, top, 1), None)
+        if field != "author":
+            return None
+        closing = closing_passage(document, CLOSING_SIZE)
+        reading = self.reader.read(own_question(question), [closing.text]) if closing else None
+        if reading is None:
+            return ReadAnswer("metadata", None, None)
+        confidence = self.reader.confidence(reading, 1.0, False)  # the question's terms are not the box's
+        if confidence < self.min_confidence or not is_person_name(reading.text):
+            return ReadAnswer("metadata", None, confidence)
+        number = len(passages) + 1
+        composed = compose_span(reading.text, closing, number, reading.start, reading.end)
+        return ReadAnswer("metadata", composed, confidence, extra=(closing,))
 
     def _read(
         self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]

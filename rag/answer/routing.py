@@ -5,8 +5,10 @@ The extractive reader (:mod:`rag.answer.reader`) is good at a fact stated in one
 name, a number, a place, a date. Some questions ask for something else, and rules on the
 question's words send them to a path that suits them:
 
-- ``metadata``: when an article was published («De quand date l'article… ?»). The answer is
-  in the passage's metadata, not in its words;
+- ``metadata``: what a question asks about the article itself: when it was published («De
+  quand date l'article… ?»), who signed it («Qui a écrit l'article… ?»), its rubric («Dans
+  quelle rubrique… ?») or its outlet («Quel journal a publié l'article… ?»)
+  (:func:`asked_field`). The answer is in the article's metadata, not in its words;
 - ``yesno``: no interrogative word («Le bureau de Paris est-il le premier… ?»). The reader
   finds the sentence, and the LLM chooses oui or non from it, by its logits;
 - ``across``: a question across articles («En rassemblant les deux articles…», «… dans
@@ -24,8 +26,9 @@ question's words send them to a path that suits them:
 ...                      "Quels sont les concurrents d'OpenAI cités ?",
 ...                      "Comment Sam Altman est-il présenté dans chacun des deux articles ?",
 ...                      "Cite les villes où OpenAI s'installe.",
-...                      "Quel quotidien est cité à propos du conflit ?"]]
-['reader', 'yesno', 'llm', 'metadata', 'llm', 'across', 'llm', 'reader']
+...                      "Quel quotidien est cité à propos du conflit ?",
+...                      "Qui a écrit l'article sur Munich ?"]]
+['reader', 'yesno', 'llm', 'metadata', 'llm', 'across', 'llm', 'reader', 'metadata']
 """
 
 from __future__ import annotations
@@ -52,6 +55,45 @@ _PUBLICATION = re.compile(
 )
 
 
+# What a question asks about the article itself (:func:`asked_field`), on folded text.
+_ARTICLE = r"(?:l'|cet |cette |ce |le |la )(?:article|texte|papier|depeche|chronique|tribune)"
+_FIELDS = (
+    ("date", _PUBLICATION),
+    (
+        "author",
+        re.compile(
+            rf"\bqui (?:a|l'a) (?:ecrit|redige|signe)(?: {_ARTICLE}|\s*\??\s*$)|\bqui signe {_ARTICLE}"
+            r"|\b(?:qui|quel|quelle) (?:est|etait) (?:l'auteur|l'autrice|son auteur|son autrice)"
+            r"(?:\s*\??\s*$| (?:de l'|de cet |de cette |de ce |du )(?:article|texte|papier|depeche))"
+            r"|\bpar qui\b.*\b(?:ecrit|redige|signe)"
+        ),
+    ),
+    ("rubric", re.compile(r"\brubrique\b")),
+    (
+        "site",
+        re.compile(
+            rf"\b(?:quel|quelle|quels) (?:journal|media|site|quotidien|magazine|hebdomadaire|publication|titre)"
+            rf"(?: de presse)? (?:a publie|publie|a diffuse|diffuse)\b|\bdans quel (?:journal|media|quotidien|"
+            rf"magazine|site)(?: de presse)? (?:{_ARTICLE} )?(?:a-t-il ete |est-il |a ete |est )?(?:publie|paru)"
+        ),
+    ),
+)
+
+
+def asked_field(question: str) -> str | None:
+    """The article's field a question asks for: ``date``, ``author``, ``rubric``, ``site``, or None.
+
+    >>> [asked_field(q) for q in ["De quand date l'article sur Paris ?", "Qui a écrit l'article sur Munich ?",
+    ...     "Quel est l'auteur de cet article ?", "Dans quelle rubrique l'article est-il paru ?",
+    ...     "Quel journal a publié l'article sur Munich ?", "Qui a fondé Station F ?",
+    ...     "Quel quotidien est cité à propos du conflit ?", "Qui a écrit la lettre au ministre ?",
+    ...     "Quel est l'auteur du rapport cité ?", "Quelle expérience l'auteur de l'article a-t-il ?"]]
+    ['date', 'author', 'author', 'rubric', 'site', None, None, None, None, None]
+    """
+    text = _folded(question)
+    return next((field for field, pattern in _FIELDS if pattern.search(text)), None)
+
+
 def _folded(question: str) -> str:
     return fold_accents(question.lower().replace("’", "'"))
 
@@ -60,7 +102,7 @@ def route(question: str) -> str:
     """The path for ``question`` (one of :data:`PATHS`); see the module's docstring."""
     text = _folded(question)
     interrogative = bool(_INTERROGATIVE.search(text.replace("-", " ")))
-    if _PUBLICATION.search(text):
+    if asked_field(text):
         return "metadata"
     if _SUMMARY.search(text):
         return "llm"
