@@ -27,8 +27,10 @@ question's words send them to a path that suits them:
 ...                      "Comment Sam Altman est-il présenté dans chacun des deux articles ?",
 ...                      "Cite les villes où OpenAI s'installe.",
 ...                      "Quel quotidien est cité à propos du conflit ?",
-...                      "Qui a écrit l'article sur Munich ?"]]
-['reader', 'yesno', 'llm', 'metadata', 'llm', 'across', 'llm', 'reader', 'metadata']
+...                      "Qui a écrit l'article sur Munich ?",
+...                      "Peut-on filmer ou prendre des photos depuis le ciel ?",
+...                      "Où OpenAI ouvre-t-elle un bureau ?", "ou se trouve le bureau ?"]]
+['reader', 'yesno', 'llm', 'metadata', 'llm', 'across', 'llm', 'reader', 'metadata', 'yesno', 'reader', 'reader']
 """
 
 from __future__ import annotations
@@ -40,9 +42,13 @@ from rag.text import fold_accents
 PATHS = ("reader", "yesno", "metadata", "across", "llm")
 
 _INTERROGATIVE = re.compile(
-    r"\b(qui|que|qu|quoi|quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|ou|quand|comment|combien"
+    r"\b(qui|que|qu|quoi|quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|quand|comment|combien"
     r"|pourquoi)\b"
 )
+# «où» once folded is «ou»: where, only with its accent, or unaccented where «or» cannot stand
+# (first, or after a preposition: «Ou se trouve… ?», «d'ou vient… ?»). «Peut-on filmer ou
+# prendre des photos… ?» asks yes or no.
+_WHERE = re.compile(r"où|^\s*ou\b|(?:\bd'|\bjusqu'|\bpar |\bvers )ou\b")
 _SUMMARY = re.compile(r"\b(resume[rz]?|resumer|en resume|synthese|synthetise[rz]?|que disent|que dit)\b")
 _ACROSS = re.compile(
     r"\b(les deux articles|deux articles|en rassemblant|d'un article a l'autre|les articles|chaque article"
@@ -101,7 +107,9 @@ def _folded(question: str) -> str:
 def route(question: str) -> str:
     """The path for ``question`` (one of :data:`PATHS`); see the module's docstring."""
     text = _folded(question)
-    interrogative = bool(_INTERROGATIVE.search(text.replace("-", " ")))
+    interrogative = bool(
+        _INTERROGATIVE.search(text.replace("-", " ")) or _WHERE.search(question.lower().replace("’", "'"))
+    )
     if asked_field(text):
         return "metadata"
     if _SUMMARY.search(text):
