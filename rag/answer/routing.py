@@ -27,10 +27,17 @@ question's words send them to a path that suits them:
 ...                      "Comment Sam Altman est-il présenté dans chacun des deux articles ?",
 ...                      "Cite les villes où OpenAI s'installe.",
 ...                      "Quel quotidien est cité à propos du conflit ?",
-...                      "Qui a écrit l'article sur Munich ?",
-...                      "Peut-on filmer ou prendre des photos depuis le ciel ?",
-...                      "Où OpenAI ouvre-t-elle un bureau ?", "ou se trouve le bureau ?"]]
-['reader', 'yesno', 'llm', 'metadata', 'llm', 'across', 'llm', 'reader', 'metadata', 'yesno', 'reader', 'reader']
+...                      "Qui a écrit l'article sur Munich ?"]]
+['reader', 'yesno', 'llm', 'metadata', 'llm', 'across', 'llm', 'reader', 'metadata']
+
+«ou» (or) is no «où» (where), and «qui», «quand» joining a clause ask nothing:
+
+>>> [route(q) for q in ["Peut-on filmer ou prendre des photos depuis le ciel ?",
+...                      "Où OpenAI ouvre-t-elle un bureau ?", "ou se trouve le bureau ?",
+...                      "Un étranger qui s'installe en France doit-il immatriculer son véhicule ?",
+...                      "A-t-on droit au PTZ quand on est déjà propriétaire ?",
+...                      "À qui OpenAI a-t-elle confié le bureau ?", "Le bureau a ouvert quand ?"]]
+['yesno', 'reader', 'reader', 'yesno', 'yesno', 'reader', 'reader']
 """
 
 from __future__ import annotations
@@ -42,8 +49,13 @@ from rag.text import fold_accents
 PATHS = ("reader", "yesno", "metadata", "across", "llm")
 
 _INTERROGATIVE = re.compile(
-    r"\b(qui|que|qu|quoi|quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|quand|comment|combien"
-    r"|pourquoi)\b"
+    r"\b(quoi|quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|comment|combien|pourquoi)\b"
+    # «qui», «que» and «quand» also join a clause («Un étranger qui s'installe en France doit-il… ?»,
+    # «A-t-on droit au PTZ quand on est propriétaire ?»): they ask only where a question opens,
+    # after a preposition («À qui… ?», «Depuis quand… ?»), after «:» or «,», or at its end
+    # («… a été découvert quand ?»).
+    r"|(?:^|[:,;]|\d|\b(?:a|de|d'|pour|avec|par|chez|sur|contre|selon|depuis|jusqu'a|vers|envers|entre))\s*"
+    r"(?:qui|que|qu|quand)\b|\b(?:qui|quand)\s*\??\s*$"
 )
 # «où» once folded is «ou»: where, only with its accent, or unaccented where «or» cannot stand
 # (first, or after a preposition: «Ou se trouve… ?», «d'ou vient… ?»). «Peut-on filmer ou
