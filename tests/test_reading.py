@@ -260,3 +260,16 @@ def test_a_follow_up_is_read_as_asked_while_search_sees_its_context(store, fake_
     )
     assert answer.search_question.startswith("Qui l'a annoncé ? (à propos de : Quand OpenAI")
     assert reader.questions == ["Qui l'a annoncé ?"]  # the reader was trained on single questions
+
+
+def test_the_author_box_is_the_last_paragraph_cut_at_a_sentence_to_its_size():
+    from rag.answer.compose import closing_passage
+    from rag.documents import Document
+
+    body = "Premier paragraphe.\n\nUne phrase longue du dernier. Une autre phrase. Par Anne Martin, journaliste.\n"
+    document = Document("d", "Titre", "2025-01-02", "d.txt", body, "x")
+    box = closing_passage(document, 40)
+    assert box.text == "Par Anne Martin, journaliste."  # the last sentences that fit in 40 characters
+    assert body[box.start : box.end] == box.text and box.doc_id == "d" and box.title == "Titre"
+    assert closing_passage(document, 800).text.startswith("Une phrase longue")
+    assert closing_passage(Document("e", "Vide", None, "e.txt", "  \n", "y"), 800) is None
