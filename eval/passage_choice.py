@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -153,8 +154,12 @@ def main(argv: list[str]) -> int:
     settings = Settings.from_env()
     accept = resolved_min_confidence(settings)
     if args.load:
-        with open(args.load, encoding="utf-8") as saved:
-            questions = [Question(**{**q, "reads": [Read(**r) for r in q["reads"]]}) for q in json.load(saved)]
+        try:
+            with open(args.load, encoding="utf-8") as saved:
+                questions = [Question(**{**q, "reads": [Read(**r) for r in q["reads"]]}) for q in json.load(saved)]
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+            print(f"{args.load} : lectures illisibles ({error}) ; relancez avec --save.", file=sys.stderr)
+            return 1
     else:
         questions = read_questions(settings, args.seed)
     if args.save:

@@ -52,3 +52,12 @@ def test_the_command_rescores_saved_readings_and_names_the_best_penalty(tmp_path
     out = capsys.readouterr().out
     assert "ordre" in out and "rang 2 " in out
     assert "Meilleure pénalité sur les deux moitiés : rang 2 " in out  # the first that gets both right
+
+
+def test_unreadable_saved_readings_stop_with_one_line(tmp_path, capsys):
+    broken = tmp_path / "reads.json"
+    broken.write_text("{pas du json")
+    assert main(["--load", str(broken)]) == 1
+    assert main(["--load", str(tmp_path / "absent.json")]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and all("relancez avec --save" in line for line in lines)
