@@ -273,3 +273,25 @@ def test_the_author_box_is_the_last_paragraph_cut_at_a_sentence_to_its_size():
     assert body[box.start : box.end] == box.text and box.doc_id == "d" and box.title == "Titre"
     assert closing_passage(document, 800).text.startswith("Une phrase longue")
     assert closing_passage(Document("e", "Vide", None, "e.txt", "  \n", "y"), 800) is None
+
+
+def test_an_author_box_among_the_retrieved_passages_is_cited_there_not_twice(store, fake_embedder):
+    from rag.answer.compose import closing_passage
+    from rag.evidence import Evidence
+
+    reader = FakeReader("Olivier Verot", confidence=0.9)
+    reading = ReadingAnswerer(reader, None, AnswerChecker(), min_confidence=0.5, documents=store.document)
+    munich = next(d for d in store.documents() if "munich" in d.doc_id).doc_id
+    box = closing_passage(store.document(munich), 800)
+    wider = replace_text(box, "Un paragraphe avant.\n\n")
+    read = reading.answer("Qui a écrit l'article sur Munich ?", [wider], [Evidence(1, wider, [wider.text])])
+    assert read.extra == () and read.composition.citations == [1] and read.composition.short == "Olivier Verot"
+    ((marker, start, end),) = read.composition.spans
+    assert marker == 1 and wider.text[start:end] == "Olivier Verot"
+
+
+def replace_text(passage, before: str):
+    """The passage widened to start ``len(before)`` characters earlier (its text prefixed)."""
+    from dataclasses import replace
+
+    return replace(passage, chunk_id=7, start=passage.start - len(before), text=before + passage.text)

@@ -230,6 +230,11 @@ class ReadingAnswerer:
         confidence = self.reader.confidence(reading, 1.0, False)  # the question's terms are not the box's
         if confidence < self.min_confidence or not is_person_name(reading.text):
             return ReadAnswer("metadata", None, confidence)
+        for index, passage in enumerate(passages):  # already among the retrieved passages: cite it there
+            if passage.doc_id == closing.doc_id and passage.start <= closing.start and closing.end <= passage.end:
+                shift = closing.start - passage.start
+                start, end = reading.start + shift, reading.end + shift
+                return ReadAnswer("metadata", compose_span(reading.text, passage, index + 1, start, end), confidence)
         number = len(passages) + 1
         composed = compose_span(reading.text, closing, number, reading.start, reading.end)
         return ReadAnswer("metadata", composed, confidence, extra=(closing,))
