@@ -33,7 +33,7 @@ from eval.answer_metrics import best_over, token_f1
 from eval.metrics import normalize_text
 from eval.piaf_examples import SEED, load_piaf, split_articles
 from eval.squad import squad_articles
-from rag.answer.reader import RANK_PENALTY, Reading
+from rag.answer.reader import RANK_PENALTY, Reading, choice_score
 from rag.config import Settings
 from rag.evidence import gather_evidence
 from rag.followup import own_question
@@ -69,7 +69,7 @@ def penalty_rule(penalty: float) -> Rule:
     """The highest margin less ``penalty`` per rank (:func:`rag.answer.reader.choose`)."""
 
     def rule(reads: Sequence[Read], accept: float) -> Read | None:
-        return max(reads, key=lambda r: r.margin - penalty * r.rank, default=None)
+        return max(reads, key=lambda r: choice_score(r.margin, r.rank, penalty), default=None)
 
     return rule
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from rag.answer.checking import AnswerSentence
 from rag.dates import french_date
+from rag.documents import Document
 from rag.evidence import sentence_spans
 from rag.store import Passage
 
@@ -167,7 +168,7 @@ def compose_field(field: str, value: str, passage: Passage, number: int) -> Comp
     )
 
 
-def closing_passage(document, size: int) -> Passage | None:
+def closing_passage(document: Document, size: int) -> Passage | None:
     """The article's last paragraph (at most ``size`` characters, cut at a sentence's start),
     as a passage: where an article's author box sits («Passionné par …, Olivier Verot
     décrypte …»). None for an empty body."""

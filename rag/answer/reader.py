@@ -318,4 +318,9 @@ def choose(readings: dict[int, Reading], rank_penalty: float = RANK_PENALTY) -> 
     """
     if not readings:
         return None
-    return max(readings.values(), key=lambda reading: reading.margin - rank_penalty * reading.passage)
+    return max(readings.values(), key=lambda reading: choice_score(reading.margin, reading.passage, rank_penalty))
+
+
+def choice_score(margin: float, rank: int, rank_penalty: float = RANK_PENALTY) -> float:
+    """What :func:`choose` maximises: the margin less ``rank_penalty`` per rank of the search."""
+    return margin - rank_penalty * rank
