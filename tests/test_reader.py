@@ -72,3 +72,39 @@ def test_another_e5_small_is_refused(tmp_path):
     (other / "conversion.json").write_text(json.dumps({"sha256": "0" * 64}))
     with pytest.raises(ModelLoadError, match="autre version de multilingual-e5-small.*make reader"):
         Reader(other, manifest=MANIFEST)
+
+
+def _word_offsets(text: str) -> list[tuple[int, int] | None]:
+    """A token per word, after a ``<s>`` without offsets, as the tokenizer maps them."""
+    import re
+
+    return [None] + [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+
+
+def test_the_span_is_read_in_the_sentence_where_the_spans_weigh_most():
+    import numpy as np
+
+    from rag.answer.reader import best_span
+
+    text = "Le bureau ouvre à Munich. Il recrutera chercheurs, ingénieurs, juristes."
+    offsets = _word_offsets(text)  # <s> Le bureau ouvre à Munich. | Il recrutera chercheurs, ingénieurs, juristes.
+    # One sharp span in the first sentence (4 + 4), three good ones in the second (3.5 each end)
+    starts = np.array([0.0, -5, -5, -5, -5, 4.0, -5, -5, 3.5, 3.5, 3.5])
+    ends = np.array([0.0, -5, -5, -5, -5, 4.0, -5, -5, 3.5, 3.5, 3.5])
+    first, last, score = best_span(starts, ends, offsets, text=text)
+    assert offsets[first][0] >= text.index("chercheurs") and score == 7.0
+    # Without the text, no sentences: the single best span, «Munich.»
+    assert best_span(starts, ends, offsets)[:2] == (5, 5)
+
+
+def test_a_sentence_whose_only_spans_repeat_the_question_gives_way_to_the_next():
+    import numpy as np
+
+    from rag.answer.reader import best_span
+
+    text = "Paris. Munich aussi."
+    offsets = _word_offsets(text)  # <s> Paris. | Munich aussi.
+    starts = np.array([0.0, 5.0, 1.0, -9])
+    ends = np.array([0.0, 5.0, 1.0, -9])
+    first, last, _ = best_span(starts, ends, offsets, text=text, question_words={"paris"})
+    assert text[offsets[first][0] : offsets[last][1]] == "Munich"

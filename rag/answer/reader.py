@@ -11,10 +11,11 @@ Reading a question over passages:
 1. each passage is paired with the question and tokenized into windows
    (:func:`encode_windows`; a passage of 800 characters fits in one);
 2. one batched forward pass gives every window's start and end logits;
-3. in each window, the best span is the pair (start, end) with the highest start + end logit,
-   at most ``MAX_ANSWER_TOKENS`` long, inside the passage. Its *margin* is that score minus
-   the window's no-answer score (the logits of its first token, ``<s>``), as in SQuAD 2.0
-   readers;
+3. in each window, the sentence that holds the answer is the one the spans' probability points
+   at (:func:`sentence_order`: every span inside it counts, not only the best), and the span
+   is the pair (start, end) in that sentence with the highest start + end logit, at most
+   ``MAX_ANSWER_TOKENS`` long. Its *margin* is that score minus the window's no-answer score
+   (the logits of its first token, ``<s>``), as in SQuAD 2.0 readers;
 4. the best span over all windows is the reading. Its confidence is the margin through a
    logistic fit on held-out PIAF examples, answerable and not (:class:`Calibration`).
 """
@@ -35,6 +36,7 @@ from rag.answer.citations import content_words
 from rag.checksums import file_sha256
 from rag.config import PROJECT_ROOT
 from rag.errors import ModelLoadError
+from rag.evidence import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,8 @@ STRIDE = 128  # tokens shared by two windows of a long passage
 MAX_ANSWER_TOKENS = 40
 RETRAIN = "`make reader`"
 # The margin a passage loses per rank of the search (:func:`choose`): chosen on held-out PIAF
-# searched as the product searches, ``python -m eval passage-choice`` (span F1 0.378 for the
-# search's order, 0.372 for the highest margin, 0.393 at 2).
+# searched as the product searches, ``python -m eval passage-choice`` (span F1 0.383 for the
+# search's order, 0.381 for the highest margin, 0.397 at 2).
 RANK_PENALTY = 2.0
 
 
@@ -137,6 +139,43 @@ def encode_windows(tokenizer, question: str, passages: Sequence[str]) -> Windows
     )
 
 
+def token_sentences(offsets: Sequence[tuple[int, int] | None], text: str) -> np.ndarray:
+    """Per token, the index of the sentence of ``text`` (:func:`rag.evidence.sentence_spans`)
+    its last character is in; -1 for a token outside the passage.
+
+    >>> token_sentences([None, (0, 2), (3, 9), (9, 13), (13, 20)], "Un bureau. Il recrute.").tolist()
+    [-1, 0, 0, 1, 1]
+    """
+    starts = np.array([start for start, _ in sentence_spans(text)] or [0])
+    ids = np.full(len(offsets), -1)
+    for token, offset in enumerate(offsets):
+        if offset is not None:
+            ids[token] = max(int(np.searchsorted(starts, max(offset[1] - 1, offset[0]), side="right")) - 1, 0)
+    return ids
+
+
+def sentence_order(start_logits: np.ndarray, end_logits: np.ndarray, sentences: np.ndarray) -> list[int]:
+    """The sentences of a window, the likeliest to hold the answer first: a sentence's score
+    is the log of the summed probability of every span inside it (start and end logits, at
+    most ``MAX_ANSWER_TOKENS`` long), so a sentence where many spans read well beats one with
+    a single sharp span. Against the best span's sentence, on held-out PIAF searched as the
+    product searches (620 questions, the passage chosen by :func:`choose`), the sentence holds
+    the gold answer in 63.2 % of questions against 62.7 %, and span F1 is 0.421 against 0.417.
+
+    >>> starts = np.array([0.0, 3.0, 0.0, 2.5, 2.5]); ends = np.array([0.0, 3.0, 0.0, 2.5, 2.5])
+    >>> sentence_order(starts, ends, np.array([-1, 0, 0, 1, 1]))  # 0 has the best span, 1 more mass
+    [1, 0]
+    """
+    scores = {}
+    for sentence in np.unique(sentences[sentences >= 0]).tolist():
+        tokens = np.flatnonzero(sentences == sentence)
+        gap = tokens[None, :] - tokens[:, None]
+        pairs = (start_logits[tokens][:, None] + end_logits[tokens][None, :])[(gap >= 0) & (gap < MAX_ANSWER_TOKENS)]
+        top = float(pairs.max())
+        scores[sentence] = top + math.log(float(np.exp(pairs - top).sum()))
+    return sorted(scores, key=lambda sentence: -scores[sentence])
+
+
 def best_span(
     start_logits: np.ndarray,
     end_logits: np.ndarray,
@@ -146,9 +185,10 @@ def best_span(
     question_words: set[str] | None = None,
 ) -> tuple[int, int, float] | None:
     r"""The (first token, last token, score) of the best span made of passage tokens; with the
-    passage's ``text``, a span never crosses a paragraph break (a heading and the paragraph
-    after it are not one answer), and, with the question's content words, a span made only of
-    them is no answer («Outre Paris, quelle ville… ?» is not answered «Paris»): of PIAF's
+    passage's ``text``, the best span of the likeliest sentence (:func:`sentence_order`; the
+    next one when it has no span that may answer), a span never crosses a paragraph break (a
+    heading and the paragraph after it are not one answer), and, with the question's content
+    words, a span made only of them is no answer («Outre Paris, quelle ville… ?» is not answered «Paris»): of PIAF's
     3,835 gold answers, 14 (0.4 %) are, most of them slips («Qui est la mère de Nymphadora
     Tonks ?» → «Nymphadora»).
 
@@ -162,6 +202,26 @@ def best_span(
     ...     starts, ends, offsets, text="Un Paris Bruxelles", question_words={"paris"})
     ((2, 2, 7.5), (2, 3, 4.0))
     """
+    if text is None:
+        return _top_span(start_logits, end_logits, offsets, top, None, None)
+    sentences = token_sentences(offsets, text)
+    for sentence in sentence_order(start_logits, end_logits, sentences):
+        inside = [offset if s == sentence else None for offset, s in zip(offsets, sentences, strict=True)]
+        span = _top_span(start_logits, end_logits, inside, top, text, question_words)
+        if span is not None:
+            return span
+    return None
+
+
+def _top_span(
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    offsets: Sequence[tuple[int, int] | None],
+    top: int,
+    text: str | None,
+    question_words: set[str] | None,
+) -> tuple[int, int, float] | None:
+    """The best span among the tokens that have offsets (:func:`best_span`'s search)."""
     allowed = np.array([o is not None for o in offsets])
     if not allowed.any():
         return None
