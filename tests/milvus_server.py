@@ -28,8 +28,8 @@ class LiteServer:
 
     def start(self, timeout: float = 60.0) -> LiteServer:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(self.data_dir)]
-            + ["--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, str(Path(__file__).with_name("milvus_served.py"))]
+            + [str(self.data_dir), "127.0.0.1", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
