@@ -23,11 +23,13 @@ def store(settings, fake_embedder):
     return IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
 
 
-def pipeline_with(store, embedder, reader, generator=None, min_confidence=0.5, yes_no="read", documents=None):
+def pipeline_with(
+    store, embedder, reader, generator=None, min_confidence=0.5, yes_no="read", documents=None, phrase=False
+):
     generator = generator or FakeGenerator(("Un brouillon du modèle", "."))
     checker = AnswerChecker()
     reading = ReadingAnswerer(
-        reader, generator, checker, min_confidence=min_confidence, yes_no=yes_no, documents=documents
+        reader, generator, checker, min_confidence=min_confidence, phrase=phrase, yes_no=yes_no, documents=documents
     )
     return Pipeline(DenseRetriever(store, embedder), generator, top_k=3, checker=checker, reading=reading)
 
@@ -47,6 +49,21 @@ def test_a_read_answer_is_the_span_then_the_sentence_that_holds_it_quoted(store,
     assert marker == number and passage.text[start:end] == "Munich"
     assert pieces == [answer.text] and answer.first_token_s is not None and not answer.refused
     assert pipeline.generator.prompts == []  # no draft was written
+
+
+def test_the_span_phrased_by_the_llm_reaches_a_chat_model_as_a_message(store, fake_embedder):
+    # DEPECHE_PHRASE=llm: the phrasing request is text; a chat model (Qwen2.5) reads messages,
+    # and an empty list failed its template, so every answer failed.
+    for pieces, short in [
+        (("Le bureau d'OpenAI ouvrira à Munich", "."), "Le bureau d'OpenAI ouvrira à Munich."),
+        (("Le bureau ouvrira en Bavière", "."), "Munich"),  # the span's word lost: the span stays
+    ]:
+        generator = FakeGenerator(pieces)
+        pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich", confidence=0.9), generator, phrase=True)
+        answer = pipeline.answer(MUNICH)
+        ((prompt,),) = [generator.prompts]
+        assert prompt.messages == [{"role": "user", "content": prompt.text}] and MUNICH in prompt.text
+        assert answer.short == short and not answer.refused
 
 
 def test_the_reader_not_confident_enough_refuses_with_the_closest_passages(store, fake_embedder):

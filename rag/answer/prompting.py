@@ -47,6 +47,16 @@ class Prompt:
     messages: list[dict[str, str]] = field(default_factory=list)
     stop: list[str] = field(default_factory=lambda: list(STOP_SEQUENCES))
 
+    def __post_init__(self) -> None:
+        """A request given as text only reaches a chat model as one user message (an empty
+        list made Qwen2.5's chat template fail: «list object has no element 0»).
+
+        >>> Prompt("Question : Où ?").messages
+        [{'role': 'user', 'content': 'Question : Où ?'}]
+        """
+        if not self.messages:
+            object.__setattr__(self, "messages", [{"role": "user", "content": self.text}])
+
 
 def format_evidence(evidence: Sequence[Evidence]) -> str:
     """Numbered extracts: each passage's title, date and the sentences kept from it."""
