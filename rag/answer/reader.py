@@ -147,10 +147,10 @@ def token_sentences(offsets: Sequence[tuple[int, int] | None], text: str) -> np.
     [-1, 0, 0, 1, 1]
     """
     starts = np.array([start for start, _ in sentence_spans(text)] or [0])
+    tokens = [token for token, offset in enumerate(offsets) if offset is not None]
+    last = np.array([max(offsets[token][1] - 1, offsets[token][0]) for token in tokens], dtype=int)
     ids = np.full(len(offsets), -1)
-    for token, offset in enumerate(offsets):
-        if offset is not None:
-            ids[token] = max(int(np.searchsorted(starts, max(offset[1] - 1, offset[0]), side="right")) - 1, 0)
+    ids[tokens] = np.maximum(np.searchsorted(starts, last, side="right") - 1, 0)
     return ids
 
 
