@@ -264,6 +264,32 @@ def test_a_question_across_articles_joins_one_span_per_article_each_quoted(store
     assert all("deux articles" not in q for q in reader.questions)  # each article is asked its part
 
 
+SHARED = "Outre Paris, quelle ville des bureaux d'OpenAI est citée dans les deux articles ?"
+
+
+def test_what_both_articles_share_is_the_name_both_quoted_sentences_hold(store, fake_embedder):
+    # Paris article: «… telles que Bruxelles, New York, et Singapour.»; Munich article: «… à Paris,
+    # Bruxelles et Dublin.»: each article's span is elsewhere in the sentence, the answer is
+    # what both sentences name and the question does not (not «Paris»).
+    reader = FakeReader(("New York", "Dublin"), confidence=0.9)
+    answer = pipeline_with(store, fake_embedder, reader).answer(SHARED)
+    assert answer.path == "across" and not answer.refused
+    assert answer.short == "Bruxelles"
+    cited = [answer.passages[n - 1] for n in answer.citations]
+    assert len(cited) == 2 and {p.doc_id for p in cited} == {p.doc_id for p in answer.passages}
+    assert answer.text.startswith(f"Bruxelles [{answer.citations[0]}] [{answer.citations[1]}]. Selon ")
+    highlighted = {(n, answer.passages[n - 1].text[s:e]) for n, s, e in answer.spans}
+    assert highlighted == {(n, "Bruxelles") for n in answer.citations}  # the name, in each passage
+
+
+def test_articles_sharing_no_name_get_each_articles_part(store, fake_embedder):
+    # «… Bruxelles, New York, et Singapour.» and «… Mistral AI et … Deepseek.» share no name
+    reader = FakeReader(("Singapour", "Deepseek"), confidence=0.9)
+    answer = pipeline_with(store, fake_embedder, reader).answer(SHARED)
+    assert answer.path == "across" and not answer.refused
+    assert sorted(answer.short.split(" ; ")) == ["Deepseek", "Singapour"]  # what each says, as for any question across
+
+
 def test_a_question_across_articles_with_no_confident_part_is_refused(store, fake_embedder):
     pipeline = pipeline_with(store, fake_embedder, FakeReader("OpenAI", confidence=0.2))
     answer = pipeline.answer(ACROSS)

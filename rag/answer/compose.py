@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag.answer.checking import AnswerSentence
+from rag.answer.shared import Name
 from rag.dates import french_date
 from rag.documents import Document
 from rag.evidence import sentence_spans
@@ -78,11 +79,17 @@ def with_announced(text: str, start: int, end: int) -> int:
     return extended
 
 
-def quoted_sentence(text: str, start: int, end: int) -> str:
-    """What a quotation of the span ``text[start:end]`` shows: its sentence, and what that
-    sentence announces when it ends with a colon (:func:`with_announced`)."""
+def quoted_range(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where a quotation of the span ``text[start:end]`` lies in ``text``: its sentence, and what
+    that sentence announces when it ends with a colon (:func:`with_announced`)."""
     s, e = sentence_around(text, start, end)
-    return text[s : with_announced(text, s, e)].strip()
+    return s, with_announced(text, s, e)
+
+
+def quoted_sentence(text: str, start: int, end: int) -> str:
+    """What a quotation of the span ``text[start:end]`` shows (:func:`quoted_range`)."""
+    s, e = quoted_range(text, start, end)
+    return text[s:e].strip()
 
 
 def tidy_span(span: str, *, capitalize: bool = True) -> str:
@@ -220,19 +227,56 @@ def compose_across(parts: list[Part]) -> Composition:
     >>> composed.short, composed.citations, composed.spans
     ("Cofondateur d'OpenAI ; PDG d'OpenAI", [1, 2], ((1, 12, 32), (2, 12, 24)))
     """
-    shorts, said, quotes = [], [], []
+    shorts, said = [], []
     for i, part in enumerate(parts):
         short = tidy_span(part.span, capitalize=not i)  # past the first, «; cofondateur», «; Bruxelles»
-        sentence = quoted_sentence(part.passage.text, part.start, part.end)
         shorts.append(short)
         said.append(AnswerSentence(short, (part.number,), 1.0, None, origin="reader"))
-        quotes.append(AnswerSentence(sentence, (part.number,), 1.0, None, origin="quote"))
+    quotes, tail = _part_quotes(parts)
     head = " ; ".join(f"{short} [{part.number}]" for short, part in zip(shorts, parts, strict=True))
-    tail = " ".join(f"Selon [{q.citations[0]}] : {_quoted(q.text)}" for q in quotes)
     return Composition(
         f"{head}. {tail}",
         " ; ".join(shorts),
         said + quotes,
         [part.number for part in parts],
         tuple((part.number, part.start, part.end) for part in parts),
+    )
+
+
+def _part_quotes(parts: list[Part]) -> tuple[list[AnswerSentence], str]:
+    """Each part's quoted sentence, and «Selon [1] : « … » Selon [2] : « … »»."""
+    quotes = [
+        AnswerSentence(quoted_sentence(p.passage.text, p.start, p.end), (p.number,), 1.0, None, origin="quote")
+        for p in parts
+    ]
+    return quotes, " ".join(f"Selon [{q.citations[0]}] : {_quoted(q.text)}" for q in quotes)
+
+
+def compose_shared(parts: list[Part], found: list[list[Name]]) -> Composition:
+    """«{the names every article's sentence holds} [1] [2]. Selon [1] : « … » Selon [2] : « … »»:
+    what the articles have in common (:mod:`rag.answer.shared`). ``found`` holds, for each
+    part, the shared names as found in its passage's text (their positions, the highlights).
+
+    >>> from rag.answer.shared import Name
+    >>> a = Passage(1, "paris", "Paris", "2024-10", "", 0, 35, "Des bureaux à Bruxelles et New York.")
+    >>> b = Passage(2, "munich", "Munich", "2025-03-27", "", 0, 32, "OpenAI est à Paris et Bruxelles.")
+    >>> parts = [Part("New York", a, 1, 27, 35), Part("Paris et Bruxelles", b, 3, 13, 31)]
+    >>> composed = compose_shared(parts, [[Name("Bruxelles", 14, 23)], [Name("Bruxelles", 22, 31)]])
+    >>> for piece in composed.text.split(" Selon "): print(piece)
+    Bruxelles [1] [3].
+    [1] : « Des bureaux à Bruxelles et New York. »
+    [3] : « OpenAI est à Paris et Bruxelles. »
+    >>> composed.short, composed.citations, composed.spans
+    ('Bruxelles', [1, 3], ((1, 14, 23), (3, 22, 31)))
+    """
+    short = tidy_span(", ".join(name.text for name in found[0]))
+    numbers = tuple(part.number for part in parts)
+    quotes, tail = _part_quotes(parts)
+    cited = " ".join(f"[{n}]" for n in numbers)
+    return Composition(
+        f"{short} {cited}. {tail}",
+        short,
+        [AnswerSentence(short, numbers, 1.0, None, origin="reader"), *quotes],
+        list(numbers),
+        tuple((part.number, name.start, name.end) for part, names in zip(parts, found, strict=True) for name in names),
     )

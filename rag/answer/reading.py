@@ -21,7 +21,8 @@ for the same share of answerable questions refused, this refuses 81 % of the que
 swapped name instead of 75 %, for the same span F1 (:mod:`eval.reader_calibration`).
 
 A question across articles is read article by article, and the answer joins what was read
-in each (:meth:`ReadingAnswerer._across`).
+in each (:meth:`ReadingAnswerer._across`); one on what the articles have in common gets the
+names their quoted sentences share (:mod:`rag.answer.shared`).
 
 A yes/no question is refused on the answer check's signals alone (:meth:`ReadingAnswerer._yes_no`).
 
@@ -46,13 +47,16 @@ from rag.answer.compose import (
     compose_across,
     compose_date,
     compose_field,
+    compose_shared,
     compose_span,
     compose_yes_no,
+    quoted_range,
     sentence_around,
 )
 from rag.answer.generation import Generator
 from rag.answer.reader import Reader, Reading
 from rag.answer.routing import asked_field, route, without_scope
+from rag.answer.shared import Name, asks_shared, shared_names
 from rag.documents import Document
 from rag.evidence import Evidence
 from rag.followup import own_question
@@ -282,7 +286,27 @@ class ReadingAnswerer:
             ((part, confidence),) = parts
             composed = compose_span(part.span, part.passage, part.number, part.start, part.end)
             return ReadAnswer("across", composed, confidence)
-        return ReadAnswer("across", compose_across([p for p, _ in parts]), min(c for _, c in parts))
+        shared = self._shared(question, [p for p, _ in parts])
+        composed = shared or compose_across([p for p, _ in parts])
+        return ReadAnswer("across", composed, min(c for _, c in parts))
+
+    @staticmethod
+    def _shared(question: str, parts: list[Part]) -> Composition | None:
+        """For a question on what the articles have in common («… apparaît dans les deux
+        articles ?»), the names each part's quoted sentence holds (:mod:`rag.answer.shared`);
+        None for another question, or when the sentences share no name."""
+        if not asks_shared(question):
+            return None
+        ranges = [quoted_range(part.passage.text, part.start, part.end) for part in parts]
+        texts = [part.passage.text[s:e] for part, (s, e) in zip(parts, ranges, strict=True)]
+        found = shared_names(texts, without_scope(question))
+        if not found[0]:
+            return None
+        shifted = [
+            [Name(name.text, name.start + s, name.end + s) for name in names]
+            for names, (s, _) in zip(found, ranges, strict=True)
+        ]
+        return compose_shared(parts, shifted)
 
     def _yes_no(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> ReadAnswer:
         """Oui or non from the sentence where the reader looks: the word it opens with, when it
