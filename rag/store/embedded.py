@@ -40,14 +40,14 @@ from rag.documents import Document
 from rag.errors import DepecheError, IndexCorruptedError, IndexMissingError
 from rag.keyword import lucene_idf
 from rag.store.records import DocumentSummary, IndexInfo, Passage, StoredDocument
-from rag.store.segment import (
+from rag.store.segment import Segment
+from rag.store.segment_files import (
     DB_NAME,
     KEYWORDS_NAME,
     SEGMENT_FILES,
     VECTORS_NAME,
-    Segment,
-    _document,
     copy_segment,
+    document_from_row,
     link_segment,
 )
 from rag.versions import current_version, previous_version
@@ -96,7 +96,7 @@ def stored_documents(directory: Path) -> list[Document]:
             if not name:
                 return []
             continue
-        found.update((row[0], _document(row)) for row in rows if row[0] not in hidden)
+        found.update((row[0], document_from_row(row)) for row in rows if row[0] not in hidden)
     return [found[doc_id] for doc_id in sorted(found)]
 
 
