@@ -55,8 +55,8 @@ from rag.answer.compose import (
 )
 from rag.answer.generation import Generator
 from rag.answer.reader import Reader, Reading
-from rag.answer.routing import asked_field, route, without_scope
-from rag.answer.shared import Name, asks_shared, shared_names
+from rag.answer.routing import asked_field, asks_shared, route, without_scope
+from rag.answer.shared import shared_names
 from rag.documents import Document
 from rag.evidence import Evidence
 from rag.followup import own_question
@@ -297,16 +297,9 @@ class ReadingAnswerer:
         None for another question, or when the sentences share no name."""
         if not asks_shared(question):
             return None
-        ranges = [quoted_range(part.passage.text, part.start, part.end) for part in parts]
-        texts = [part.passage.text[s:e] for part, (s, e) in zip(parts, ranges, strict=True)]
-        found = shared_names(texts, without_scope(question))
-        if not found[0]:
-            return None
-        shifted = [
-            [Name(name.text, name.start + s, name.end + s) for name in names]
-            for names, (s, _) in zip(found, ranges, strict=True)
-        ]
-        return compose_shared(parts, shifted)
+        ranges = [(part.passage.text, *quoted_range(part.passage.text, part.start, part.end)) for part in parts]
+        found = shared_names(ranges, without_scope(question))
+        return compose_shared(parts, found) if found[0] else None
 
     def _yes_no(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> ReadAnswer:
         """Oui or non from the sentence where the reader looks: the word it opens with, when it

@@ -135,6 +135,29 @@ def route(question: str) -> str:
     return "reader"
 
 
+# «… apparaît / figure / est cité(e)(s) / mentionné / évoqué / nommé dans les deux articles»,
+# «… à la fois dans…», «… commun(e)(s) aux deux articles», «… en commun». Not «dans chacun des
+# deux articles» (each its own) nor «dans l'ensemble des deux articles» (all of them).
+_SHARED = re.compile(
+    r"\b(?:apparai\w*|apparaiss\w*|figur\w*|cite[es]?|mentionne[es]?|evoque[es]?|nomme[es]?|present\w*"
+    r"|retrouv\w*)\s+(?:a la fois\s+)?dans\s+les\s+deux\s+(?:articles|textes)\b"
+    r"|\ba la fois dans\b|\bcommun(?:e|s|es)? aux (?:deux )?(?:articles|textes)\b|\ben commun\b"
+)
+
+
+def asks_shared(question: str) -> bool:
+    """Whether ``question`` asks for what the articles have in common.
+
+    >>> [asks_shared(q) for q in ["Quelle ville apparaît dans les deux articles ?",
+    ...     "Quel dirigeant est cité dans les deux articles ?", "Que les deux articles ont-ils en commun ?",
+    ...     "Comment Sam Altman est-il présenté dans chacun des deux articles ?",
+    ...     "Quels concurrents sont cités dans l'ensemble des deux articles ?",
+    ...     "En rassemblant les deux articles, dans quelles villes OpenAI est-il implanté ?"]]
+    [True, True, True, False, False, False]
+    """
+    return bool(_SHARED.search(_folded(question)))
+
+
 _SCOPE = re.compile(
     r"(?:\b(?:dans|de|des|selon|d'après)\s+)?(?:chacun des |l'ensemble des |les |ces )?(?:deux )?articles\b,?"
     r"|\ben rassemblant\b|\bd'un article à l'autre\b|\b(?:dans )?chaque article\b",
