@@ -12,6 +12,8 @@
 - ``python -m eval compare RUN_A RUN_B``: the metric deltas between two runs.
 - ``python -m eval dated [--limit N] [--json]``: the date-scoped questions (``eval/gold/dated.jsonl``
   over ``eval/datasets/dated/``), with and without the date filter (:mod:`eval.dated`).
+- ``python -m eval presse [--articles 1500] [--half 1|2|both]``: the newsroom gold set
+  (``eval/gold/presse.jsonl``) over the press archive, half by half (:mod:`eval.presse.command`).
 - ``python -m eval dedup [--json]``: duplicate detection measured on ``eval/gold/dedup.jsonl``.
 - ``python -m eval ingest [--json]``: the indexing benchmark (add, rebuild, one article).
 - ``python -m eval feedback [--export FILE.jsonl]``: the readers' 👍/👎, counted or exported
@@ -284,6 +286,10 @@ def main() -> int:
         from eval.dated import main as dated
 
         return dated(argv[1:])
+    if argv and argv[0] == "presse":
+        from eval.presse.command import main as presse
+
+        return presse(argv[1:])
     if argv and argv[0] == "dedup":
         from eval.dedup import main as dedup
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -246,11 +247,14 @@ def breakdown(results: Sequence[ItemResult], key: str) -> dict[str, dict[str, fl
     return table
 
 
-def eval_index(settings: Settings, documents: Sequence[Document], embedder: Embedder) -> Settings:
+def eval_index(
+    settings: Settings, documents: Sequence[Document], embedder: Embedder, *, progress: bool = True
+) -> Settings:
     """Settings whose data folder holds an index of ``documents`` (built once, then reused).
 
     The folder lives in the cache, keyed by the documents, the model and the chunking, so
-    the eval never touches the user's own index.
+    the eval never touches the user's own index. What the build took is kept beside it
+    (:func:`index_build`).
     """
     key = hashlib.sha256()
     for document in documents:
@@ -260,8 +264,31 @@ def eval_index(settings: Settings, documents: Sequence[Document], embedder: Embe
     # (`python -m eval retrieval --store` compares the stores).
     eval_settings = settings.with_(home=settings.cache / "eval-index" / key.hexdigest()[:16], milvus_uri="")
     if not index_exists(eval_settings.index_dir):
-        build_index_from_documents(eval_settings, documents, embedder)
+        computed = getattr(embedder, "computed", None)
+        report = build_index_from_documents(eval_settings, documents, embedder, progress=progress)
+        build = {
+            "documents": report.documents,
+            "passages": report.chunks,
+            "seconds": round(report.seconds, 1),
+            "embedded": None if computed is None else embedder.computed - computed,  # the rest came from the cache
+            "model": embedder.name,
+            "built": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        (eval_settings.home / BUILD_RECORD).write_text(json.dumps(build, indent=1) + "\n")
     return eval_settings
+
+
+BUILD_RECORD = "build.json"
+
+
+def index_build(eval_settings: Settings) -> dict:
+    """What building the eval index in ``eval_settings.home`` took (documents, passages,
+    seconds, vectors embedded rather than found in the cache); {} for an index built before
+    this was recorded."""
+    try:
+        return json.loads((eval_settings.home / BUILD_RECORD).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 @dataclass(frozen=True)
@@ -275,18 +302,46 @@ class EvalParts:
     checker: object
     reading: object | None  # None on the LLM path (DEPECHE_ANSWER=llm)
 
+    index: Settings | None = None  # the eval index's settings (its folder: ``index.home``)
+
     @classmethod
-    def load(cls, settings: Settings, documents: Sequence[Document]) -> EvalParts:
+    def load(cls, settings: Settings, documents: Sequence[Document], *, vector_cache: bool = False) -> EvalParts:
+        """``vector_cache``: the index is built with the vectors kept in ``.cache/eval-vectors``
+        (:class:`eval.vector_cache.CachedEmbedder`), so another subset of the same documents
+        embeds only what it adds; questions are always embedded by the model itself."""
         from rag.components import load_embedder, load_generator, load_reading, make_checker, resolved_hybrid_alpha
         from rag.retrieval import make_retriever
         from rag.store import IndexStore
 
         embedder = load_embedder(settings)
-        eval_settings = eval_index(settings, documents, embedder)
+        building = embedder
+        if vector_cache:
+            from eval.vector_cache import CachedEmbedder
+
+            building = CachedEmbedder(embedder, settings.cache / "eval-vectors" / "vectors.sqlite")
+        eval_settings = eval_index(settings, documents, building)
         store = IndexStore.open(eval_settings.index_dir, embed_model=embedder.name)
         retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
         generator, checker = load_generator(settings), make_checker(settings, embedder)
-        return cls(embedder, retriever, generator, checker, load_reading(settings, generator, checker, store))
+        reading = load_reading(settings, generator, checker, store)
+        return cls(embedder, retriever, generator, checker, reading, eval_settings)
+
+    def over(self, settings: Settings, documents: Sequence[Document]) -> EvalParts:
+        """The same models over an eval index of other ``documents`` (built once, like :meth:`load`'s)."""
+        import copy
+        from dataclasses import replace
+
+        from rag.components import resolved_hybrid_alpha
+        from rag.retrieval import make_retriever
+        from rag.store import IndexStore
+
+        eval_settings = eval_index(settings, documents, self.embedder, progress=False)
+        store = IndexStore.open(eval_settings.index_dir, embed_model=self.embedder.name)
+        retriever = make_retriever(settings.retrieval_mode, store, self.embedder, alpha=resolved_hybrid_alpha(settings))
+        reading = copy.copy(self.reading)
+        if reading is not None:
+            reading.documents = store.document  # the metadata path reads this index's articles
+        return replace(self, retriever=retriever, reading=reading, index=eval_settings)
 
     def pipeline(self, settings: Settings, *, reading: bool = True, **options) -> Pipeline:
         """The pipeline over these parts (``reading=False``: the previous path, the LLM writes)."""
