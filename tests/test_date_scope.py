@@ -136,6 +136,37 @@ def test_relative_dates_count_from_the_injected_today(store, fake_embedder):
     assert answer.cited_passages[0].doc_id == "2024-11-29-inflation-novembre"
 
 
+def test_a_month_without_its_year_is_read_against_the_corpus_not_today(store, fake_embedder):
+    """An archive that ends in March 2025, asked in 2026: «en novembre» is November 2024, the
+    latest November of the archive, not November 2025 (no article) nor 2026 (the future)."""
+    pipeline = reading_pipeline(store, fake_embedder, "1,3 %")
+    pipeline.today = lambda: date(2026, 12, 7)
+    answer = pipeline.answer("Quel était le taux d'inflation en novembre ?")
+    assert answer.scope == "articles de novembre 2024" and not answer.refused
+    assert answer.cited_passages[0].doc_id == "2024-11-29-inflation-novembre"
+    # relative dates still count from today: nothing was published last month
+    assert pipeline.answer("Quel était le taux d'inflation le mois dernier ?").scope == "articles de novembre 2026"
+
+
+def test_an_undated_article_stays_a_candidate_in_a_range_that_holds_dated_ones(settings, fake_embedder, tmp_path):
+    """An archive's undated articles (Belgian outlets give no date) may be of the dates asked;
+    a range that no dated article falls in is still said to be empty."""
+    corpus = tmp_path / "mixed"
+    corpus.mkdir()
+    for name in BUDGETS[:2]:
+        shutil.copy(DATED_CORPUS / name, corpus / name)
+    (corpus / "sans-date.txt").write_text(
+        "Accises sur le tabac\n\nLes recettes des accises sur le tabac ont augmenté en Belgique.\n", encoding="utf-8"
+    )
+    build_index(settings, [corpus], fake_embedder, progress=False)
+    store = IndexStore.open(settings.index_dir, embed_model=fake_embedder.name)
+    dated = DatedRetrieval(HybridRetriever(store, fake_embedder))
+    in_2024 = dated.documents_in(DateScope("2024-01-01", "2024-12-31"))
+    assert "sans-date" in in_2024 and "2024-03-26-montclair-budget-2024" in in_2024
+    assert "2023-03-28-montclair-budget-2023" not in in_2024
+    assert dated.documents_in(DateScope("2022-01-01", "2022-12-31")) == set()
+
+
 def test_a_follow_up_changes_only_the_dates(store, fake_embedder):
     pipeline = reading_pipeline(store, fake_embedder, ("61,2 millions d'euros", "63,9 millions d'euros"))
     answer = pipeline.answer("Et en 2024 ?", [QUESTION + " en 2025 ?"])

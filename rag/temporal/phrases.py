@@ -126,7 +126,7 @@ def _point(match: re.Match[str], tag: str, today: date, year_hint: int | None = 
     """The :class:`_Point` a match of :func:`_point_pattern` names, or None (no such day).
 
     A month, day or season without a year takes ``year_hint`` (the other end of a range), or
-    else the latest one begun by ``today``."""
+    else the latest one begun by ``today`` (the finder's anchor: the corpus's newest article)."""
     group = match.groupdict()
     year_text = group.get(f"{tag}_y") or group.get(f"{tag}_yo")
     year = int(year_text) if year_text else None
@@ -266,10 +266,13 @@ def _day_before(day: date) -> str:
 class _Finder:
     """Finds the date phrases of one folded question."""
 
-    def __init__(self, question: str, today: date) -> None:
+    def __init__(self, question: str, today: date, anchor: date | None = None) -> None:
         self.question = question.replace("’", "'")
         self.text = fold(question)
         self.today = today
+        # What a month, day or season without its year counts back from: the corpus's newest
+        # article (an archive of 2019 asked «en janvier» means January 2019), never past today.
+        self.anchor = min(anchor, today) if anchor is not None else today
 
     def ranges(self) -> list[tuple[int, int, DateScope]]:
         """Every (start, end, scope) of a range in the text, leftmost first, not overlapping."""
@@ -293,14 +296,14 @@ class _Finder:
         for match in (m for pattern in patterns for m in re.finditer(pattern, self.text)):
             if _bare_season(match, "a") or _bare_season(match, "b"):
                 continue
-            last = _point(match, "b", self.today)
+            last = _point(match, "b", self.anchor)
             if last is None:
                 continue
-            first = _point(match, "a", self.today, year_hint=last.start.year)
+            first = _point(match, "a", self.anchor, year_hint=last.start.year)
             if first is None:
                 continue
             if first.start > last.end and not match["a_y"]:
-                first = _point(match, "a", self.today, year_hint=last.start.year - 1)
+                first = _point(match, "a", self.anchor, year_hint=last.start.year - 1)
             if first is None or first.start > last.end or first.start > self.today:
                 continue
             label = f"entre {first.name} et {last.name}"
@@ -372,7 +375,7 @@ class _Finder:
             elif _bare_season(match, "p"):
                 continue
             else:
-                found = _point(match, "p", self.today)
+                found = _point(match, "p", self.anchor)
             if found is None or found.start > self.today:
                 continue
             word = match["w"].split()[0]
@@ -434,7 +437,9 @@ class _Finder:
                 continue  # «à 2024» is not French for a time; «au printemps» is
             if _bare_season(match, "p") and pre not in ("en", "au"):
                 continue  # «a été», «d'été»: not a time; «en été», «au printemps»: one
-            found = _point(match, "p", self.today)
+            if match["p_s"] and pre in ("d'", "de") and not match["p"].startswith(("l'", "le ")):
+                continue  # «les soldes d'hiver 2019», «les vacances d'été»: a kind of thing, not a time
+            found = _point(match, "p", self.anchor)
             if found is None or found.start > self.today:
                 continue  # a future date is what the question is about, not when articles were published
             yield match.start(), match.end(), _point_scope(found)
@@ -464,14 +469,20 @@ def _ordering(folded: str) -> tuple[str | None, list[tuple[int, int]]]:
 _ORDER_LABELS = {"latest": "l'article le plus récent", "earliest": "l'article le plus ancien"}
 
 
-def find_ranges(question: str, today: date) -> list[tuple[int, int, DateScope]]:
+def find_ranges(question: str, today: date, anchor: date | None = None) -> list[tuple[int, int, DateScope]]:
     """Every date range named in ``question`` as (start, end, scope), leftmost first, not
-    overlapping; relative ones count from ``today``.
+    overlapping; relative ones count from ``today``, a month or a season without its year from
+    ``anchor`` (the corpus's newest article; default ``today``).
 
     >>> [(s, e, scope.label) for s, e, scope in find_ranges("Quel taux en octobre 2024 ?", date(2025, 6, 15))]
     [(10, 25, "articles d'octobre 2024")]
+    >>> [scope.label for _, _, scope in find_ranges("Qui occupait le rond-point en janvier ?", date(2026, 12, 7),
+    ...                                               anchor=date(2019, 2, 17))]
+    ['articles de janvier 2019']
+    >>> find_ranges("Quand les soldes d'hiver 2019 commencent-ils ?", date(2026, 12, 7))
+    []
     """
-    return _Finder(question, today).ranges()
+    return _Finder(question, today, anchor).ranges()
 
 
 def find_ordering(question: str) -> tuple[str | None, list[tuple[int, int]]]:

@@ -8,7 +8,8 @@ the right article, so every form below is tested and anything else is left alone
 
 - a year, a month, a season, a day after a preposition that says *when*: «en 2024»,
   «en octobre 2024», «d'octobre 2024», «au printemps 2025», «à l'automne», «l'été 2024»;
-  a month or season without a year is the latest one begun by today («en mars», «cet été»);
+  a month or season without a year is the latest one begun by the corpus's newest article
+  (``anchor``; today when unknown): «en mars» over an archive of 2019 is March 2019;
 - ranges: «depuis …», «à partir de …», «avant …», «après …», «jusqu'en …», «entre … et …»,
   «du … au …», «de … à …»;
 - relative to today (injected: tests and the eval fix it): «hier», «cette semaine», «la
@@ -80,7 +81,7 @@ def _cut(question: str, spans: Sequence[tuple[int, int]]) -> str:
     return question or "?"
 
 
-def parse_scope(question: str, today: date) -> ScopedQuestion:
+def parse_scope(question: str, today: date, anchor: date | None = None) -> ScopedQuestion:
     """The :class:`DateScope` of ``question`` (None when it names no dates) and the question
     without its date words. The first range found wins; an ordering may join it.
 
@@ -104,7 +105,7 @@ def parse_scope(question: str, today: date) -> ScopedQuestion:
     >>> show("Combien de personnes, 2 000 ou 1,5 milliard ?") is None
     True
     """
-    ranges = find_ranges(question, today)
+    ranges = find_ranges(question, today, anchor)
     order, order_spans = find_ordering(question)
     if not ranges and order is None:
         return ScopedQuestion(None, question)
@@ -121,7 +122,9 @@ def parse_scope(question: str, today: date) -> ScopedQuestion:
     return ScopedQuestion(scope, _cut(question, spans))
 
 
-def scoped_search(question: str, history: Sequence[str], today: date) -> tuple[DateScope | None, str]:
+def scoped_search(
+    question: str, history: Sequence[str], today: date, anchor: date | None = None
+) -> tuple[DateScope | None, str]:
     """The dates of the user's latest ``question`` in a conversation (or, when it names none,
     of the conversation's earlier questions) and the question as searched: made standalone
     (:func:`rag.followup.standalone_question`), without date words.
@@ -138,10 +141,10 @@ def scoped_search(question: str, history: Sequence[str], today: date) -> tuple[D
     >>> scope.label, search
     ('articles de mars 2025', "Qui l'a présenté ? (à propos de : Quel budget a été voté ?)")
     """
-    own = parse_scope(question, today)
+    own = parse_scope(question, today, anchor)
     if not history:
         return own.scope, own.question
     dates_only = own.scope is not None and not content_words(re.sub(r"(?i)^\s*(?:et|mais|alors)\b", "", own.question))
     standalone = standalone_question("" if dates_only else question, history)
-    inherited = parse_scope(standalone, today)
+    inherited = parse_scope(standalone, today, anchor)
     return own.scope or inherited.scope, inherited.question

@@ -6,7 +6,9 @@ documents are found or the whole index has been ranked. The stores are not asked
 filter: every backend (embedded, Milvus) and every retriever (dense, BM25, hybrid) serves
 it the same way, and the documents in range come from ``store.documents()``, whose dates
 keep their precision (a document of «2024-10» is in any range that overlaps October 2024).
-An undated document is in no range.
+An undated document (a newsroom archive's Belgian or Algerian outlets give no date) may be of
+any date: it stays among the candidates of a range that holds dated documents; a range that
+holds none is said to be empty, whatever undated documents the corpus has.
 
 An ordering («le plus récent») keeps the passages of one document: among the documents of
 the ``k`` × :data:`ORDER_POOL` best passages that are relevant (their best passage scores at
@@ -16,6 +18,8 @@ among the articles on it, not among every article of the corpus.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from rag.retrieval import Retriever
 from rag.store import Passage
@@ -31,17 +35,34 @@ class DatedRetrieval:
 
     def __init__(self, retriever: Retriever) -> None:
         self.retriever = retriever
+        self._newest: tuple[str, date | None] | None = None  # (index version, its newest article's day)
 
     @property
     def store(self):
         return getattr(self.retriever, "store", None)
 
+    def newest(self) -> date | None:
+        """The last day of the newest dated article (None: no store, or no dated article): what a
+        month without its year counts back from («en janvier» over an archive of 2019 is January
+        2019). Kept per published version of the index."""
+        if self.store is None:
+            return None
+        snapshot = self.store.snapshot()
+        version = snapshot.version
+        if self._newest is None or self._newest[0] != version:
+            spans = [span for d in snapshot.documents() if (span := date_span(d.date)) is not None]
+            self._newest = (version, date.fromisoformat(max(end for _, end in spans)) if spans else None)
+        return self._newest[1]
+
     def documents_in(self, scope: DateScope) -> set[str] | None:
-        """The ids of the documents dated in ``scope``'s range; None when it has no range, or
+        """The ids of the documents dated in ``scope``'s range, and of the undated ones when the
+        range holds any dated document (none holds: the empty set); None when it has no range, or
         when the retriever has no store to list (every document is then allowed)."""
         if not scope.ranged or self.store is None:
             return None
-        return {d.doc_id for d in self.store.snapshot().documents() if scope.contains(d.date)}
+        documents = self.store.snapshot().documents()
+        dated = {d.doc_id for d in documents if scope.contains(d.date)}
+        return dated | {d.doc_id for d in documents if not d.date} if dated else dated
 
     def _indexed(self) -> int:
         """How many passages the index holds: the deepest a search can go."""
