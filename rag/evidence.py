@@ -21,7 +21,12 @@ from rag.keyword import FrenchAnalyzer
 from rag.store import Passage
 
 # A break after . ! ? … or », before a capital, a quote or a digit; not after an initial ("M.").
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?…»])(?<!\b[A-Z]\.)\s+(?=[A-ZÀ-ÖØ-Þ«\"0-9])|\n+")
+# Scraped text often lost the space after a full stop («…arrestations.Le mouvement…»): a word
+# of two lowercase letters or more, its stop, then a capitalised word is a break too (not
+# «M.Dupont», «U.S.A», nor a web address, whose next word is lowercase).
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?…»])(?<!\b[A-Z]\.)\s+(?=[A-ZÀ-ÖØ-Þ«\"0-9])|(?<=[a-zà-ÿ]{2}[.!?…])(?=[A-ZÀ-ÖØ-Þ][a-zà-ÿ])|\n+"
+)
 MAX_EVIDENCE_CHARS = 300
 # Text addressed to the assistant rather than to a reader: documents are data, not orders.
 _INSTRUCTION = re.compile(
@@ -58,6 +63,11 @@ def _analyzer() -> FrenchAnalyzer:
 
 
 def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text``, scraped text included.
+
+    >>> split_sentences("Vingt arrestations.Le mouvement continue. M. Dupont parle à M.Martin sur lefigaro.fr.")
+    ['Vingt arrestations.', 'Le mouvement continue.', 'M. Dupont parle à M.Martin sur lefigaro.fr.']
+    """
     return [s.strip() for s in _SENTENCE_BREAK.split(text) if s.strip()]
 
 
