@@ -25,8 +25,13 @@ from rag.store import Passage
         ("Pour quand l'ouverture est-elle prévue ?", "date"),
         ("En quelle année le bureau a-t-il ouvert ?", "date"),
         ("À quelle adresse se trouve le bureau ?", "adresse"),
-        ("Qui dirigera le bureau ?", None),
-        ("À qui s'adresse l'aide ?", None),  # «s'adresse» asks for no address
+        ("Qui dirigera le bureau ?", "personne"),
+        ("À qui s'adresse l'aide ?", "personne"),  # «s'adresse» asks for no address
+        ("Qui est Éric Drouet ?", None),  # what he is: any description
+        ("Quel prêtre a célébré la messe ?", "personne nommée"),
+        ("Quelle part des voix a obtenu la liste ?", "part"),
+        ("Quel âge avait la victime ?", "âge"),
+        ("Dans quelle ville la marche a-t-elle eu lieu ?", "lieu"),
     ],
 )
 def test_the_kind_of_answer_asked(question, kind):
@@ -57,6 +62,16 @@ def test_the_kind_of_answer_asked(question, kind):
         ("Quand ouvrira-t-il ?", "Hubert Aiwanger", False),
         ("À quelle adresse est le siège ?", "12, rue de Rivoli", True),
         ("À quelle adresse est le siège ?", "À Paris", False),
+        ("Qui a lancé l'appel ?", "douzaine", False),  # a quantity names nobody
+        ("Qui a lancé l'appel ?", "des agriculteurs de la Manche", True),
+        ("Quel prêtre a célébré la messe ?", "Un prêtre célébrera une messe", False),
+        ("Quel prêtre a célébré la messe ?", "l'abbé Pierre Dumont", True),
+        ("Quelle part des voix a obtenu la liste ?", "une percée des indépendantistes", False),
+        ("Quelle part des voix a obtenu la liste ?", "près de 40 %", True),
+        ("Quel âge avait la victime ?", "une peine de six mois", False),
+        ("Quel âge avait la victime ?", "23 ans", True),
+        ("Dans quelle ville la marche a-t-elle eu lieu ?", "lundi toute la journée", False),
+        ("Dans quelle ville la marche a-t-elle eu lieu ?", "Angers", True),
     ],
 )
 def test_a_span_is_of_the_kind_asked_or_not(question, span, taken):

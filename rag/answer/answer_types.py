@@ -118,7 +118,103 @@ NAME = AnswerType(
     re.compile(r"[A-ZÀ-ÖØ-Þ]|[«\"]"),  # a name: «Mistral AI», «Le Monde»
     re.compile(r"\w"),  # or a short span: «l'astronomie», «un triptyque»
 )
-ANSWER_TYPES = (MONEY, NUMBER, DATE, ADDRESS, NAME)  # the first that a question asks for
+SHARE = AnswerType(
+    "part",
+    re.compile(
+        r"\bquel(?:le)? (?:est |était |sera )?(?:la |le )?(?:part|proportion|pourcentage|fraction)\b"
+        r"|\bquel pourcentage\b|\bà quel pourcentage\b",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\d|%|\bpour ?cent\b|\b(?:moitié|tiers|quarts?|majorité|minorité|totalité|unanimité)\b", re.IGNORECASE),
+    _words(r"aucune?|peu|quasi|presque|plupart|ensemble|tous|toutes"),
+)
+AGE = AnswerType(
+    "âge",
+    re.compile(r"\bquel âge\b|\bâgée?s? de combien\b|\bà quel âge\b", re.IGNORECASE),
+    re.compile(
+        r"\bans?\b|\bâgée?s?\b|\b\w+génaires?\b|\b(?:trente|quarante|cinquante|soixante)naine\b"
+        r"|\b(?:jeune|adolescente?|enfant|bébé|majeure?|mineure?|retraitée?)s?\b",
+        re.IGNORECASE,
+    ),
+)
+# «Quel maire… ?», «Quel prêtre… ?»: a person named, as the passage writes the name (a capital
+# past a determiner); «Un prêtre célébrera une messe» names nobody.
+_PERSON_NOUNS = (
+    r"maires?|ministres?|prêtres?|curés?|évêques?|commissaires?|préfète?s?|présidente?s?|députée?s?|sénateurs?"
+    r"|sénatrices?|avocate?s?|juges?|procureure?s?|joueurs?|joueuses?|entraîneurs?|chanteurs?|chanteuses?"
+    r"|artistes?|journalistes?|écrivaine?s?|hackers?|professeure?s?|porte-parole|leaders?"
+    r"|dirigeante?s?|candidate?s?|élue?s?|personnalités?|militante?s?|syndicalistes?|policiers?|gendarmes?"
+    r"|fondateurs?|fondatrices?|directeurs?|directrices?|patrons?|patronnes?|rappeurs?|rappeuses?|politologues?"
+    r"|sociologues?|historiens?|historiennes?|économistes?|cinéastes?|réalisateurs?|réalisatrices?|hommes? politiques?"
+    r"|femmes? politiques?|animateurs?|animatrices?|comédiens?|comédiennes?|footballeurs?|cyclistes?|pilotes?"
+)
+_NOT_A_NAME = (
+    r"(?:Le|La|Les|L|Un|Une|Des|Du|De|D|Ce|Cet|Cette|Ces|Son|Sa|Ses|Leur|Leurs|Il|Elle|Ils|Elles|On|À|Au|Aux|En"
+    r"|Dans|Selon)"
+)
+NAMED = AnswerType(
+    "personne nommée",
+    re.compile(
+        rf"^\W*(?:(?:à|par|avec|pour|de|contre|selon|d'après)\s+)?quel(?:le)?s? (?:{_PERSON_NOUNS})\b"
+        rf"|^\W*qui (?:est|était) (?:le|la|l') ?(?:{_PERSON_NOUNS})\b"
+        r"|^\W*(?:(?:à|par|avec|pour|de|contre|selon|d'après)\s+)?quel(?:le)?s? (?:parti|syndicat|association|club"
+        r"|entreprise|journal|quotidien|hebdomadaire|magazine|chaîne|agence|collectif|fédération|banque|ONG)s?\b"
+        rf"|\bcomment s'appel\w*\s+(?:l'|le |la |les |ce |cette )(?:jeune |)(?:homme|femme|garçon|fille|victime"
+        rf"|conducteur|conductrice|chauffeur|berger|bergère|manifestante?|suspecte?|agresseur|individu|{_PERSON_NOUNS})\b",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"(?:^|[\s(«\"'’-])(?!{_NOT_A_NAME}\b)[A-ZÀ-ÖØ-Þ]"),
+)
+
+
+@dataclass(frozen=True)
+class NotOnly(AnswerType):
+    """A kind told by what it is not: «Qui a lancé l'appel… ?» takes a name, a body or a role
+    («des agriculteurs», «les puissances européennes coalisées»), never a bare quantity or
+    date («Douzaine», «samedi»). ``strong`` matches the words that alone are no answer."""
+
+    def in_sentence(self, text: str) -> bool:
+        return True
+
+    def in_span(self, text: str) -> bool:
+        """
+        >>> [PERSON.in_span(t) for t in ("douzaine", "une centaine", "samedi 8 décembre", "des élus", "la CGT")]
+        [False, False, False, True, True]
+        """
+        words = [w for w in re.findall(r"[\w'-]+", text.lower()) if w not in _FILLERS]
+        return bool(words) and not all(self.strong.fullmatch(w) for w in words)
+
+
+_FILLERS = {"un", "une", "des", "de", "d", "du", "le", "la", "les", "l", "et", "à", "au", "en", "environ", "plus"}
+PERSON = NotOnly(
+    "personne",
+    re.compile(
+        r"^\W*(?:et\s+|mais\s+)?qui\b(?!\s+(?:est|était|sont|étaient|fut)\b)"
+        r"|\b(?:par|à|avec|pour|contre|chez|selon|d'après|de) qui\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"\d[\d\s.,]*|{NUMBER.strong.pattern}|{NUMBER.weak.pattern}|(?:{_MONTHS}|{_WEEKDAYS})"
+        r"|hier|demain|aujourd'hui|matin|soir|nuit|midi|minuit|heures?|h|jours?|semaines?|mois|ans?|années?",
+        re.IGNORECASE,
+    ),
+)
+PLACE = AnswerType(
+    "lieu",
+    re.compile(
+        r"\bdans quel(?:le)?s? (?:ville|commune|village|région|pays|département|localité|quartier|rue)s?\b"
+        r"|\b(?:quel|quelle)s? (?:ville|commune|village|région|pays|localité)s?\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"(?:^|[\s(«\"'’-])(?!{_NOT_A_NAME}\b)[A-ZÀ-ÖØ-Þ]|\d"
+        r"|(?i:\b(?:rues?|places?|avenues?|boulevards?|quartiers?|villes?|villages?|communes?|régions?|pays"
+        r"|départements?|provinces?|territoires?|capitales?|banlieues?|centre-ville|campagnes?|étranger)\b)"
+        r"|(?i:\b\w+(?:ais|aise|ois|oise|ien|ienne|ain|aine|and|ande|ol|ole|que|an|ane)s?\b)"
+    ),
+)
+# The first that a question asks for is the one checked.
+ANSWER_TYPES = (MONEY, SHARE, AGE, NUMBER, DATE, ADDRESS, NAMED, NAME, PERSON, PLACE)
 
 
 def asked_type(question: str) -> AnswerType | None:
@@ -136,7 +232,7 @@ def asked_type(question: str) -> AnswerType | None:
     [True, False]
     >>> [asked_type("À quelle adresse est le siège ?").in_span(a) for a in ("12, rue de Rivoli", "À Paris")]
     [True, False]
-    >>> asked_type("Qui a fondé Station F ?") is None
-    True
+    >>> asked_type("Qui a fondé Station F ?").name, asked_type("Qui est Sam Altman ?") is None
+    ('personne', True)
     """
     return next((kind for kind in ANSWER_TYPES if kind.asks.search(question)), None)
