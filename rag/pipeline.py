@@ -40,6 +40,7 @@ from rag.answer.source_dates import source_dates as dates_sentence
 from rag.errors import EmptyQuestionError, QuestionTooLongError
 from rag.evidence import Evidence, gather_evidence
 from rag.followup import standalone_question
+from rag.repeats import SEARCHED_PAST, cite_repeats, distinct
 from rag.retrieval import Retriever
 from rag.store import Passage
 from rag.temporal import DateScope, scoped_search
@@ -144,7 +145,7 @@ class Pipeline:
         standalone for a follow-up, without its date words."""
         if not self.date_filter:
             return None, standalone_question(question, history) if history else question
-        return scoped_search(question, history, self.today())
+        return scoped_search(question, history, self.today(), self.dated.newest())
 
     def retrieve(self, question: str, history: Sequence[str], k: int) -> list[Passage]:
         """The ``k`` passages the pipeline would rank first for ``question`` (the eval's retrieval)."""
@@ -164,9 +165,12 @@ class Pipeline:
                 search_question=search, **labels,
             )  # fmt: skip
             return
-        passages = (
-            self.dated.retrieve(search, depth, scope, allowed) if scope else self.retriever.retrieve(search, depth)
-        )
+        searched = depth + SEARCHED_PAST  # a few more than are read: repeated wires are set aside (rag.repeats)
+        if scope:
+            ranked = self.dated.retrieve(search, searched, scope, allowed)
+        else:
+            ranked = self.retriever.retrieve(search, searched)
+        passages, repeated = distinct(ranked, depth)
         if not passages:  # an empty corpus holds no answer: nothing to ask the model
             yield REFUSAL
             stream.answer = Answer(
@@ -186,7 +190,7 @@ class Pipeline:
         if self.reading is not None:
             read = self.reading.answer(search, passages, evidence)
             if read is not None:
-                stream.answer = self._read_answer(question, search, read, passages, started, labels)
+                stream.answer = self._read_answer(question, search, read, passages, started, labels, repeated)
                 yield stream.answer.text
                 return
         prompt = build_prompt(search, evidence)
@@ -215,12 +219,22 @@ class Pipeline:
         )
 
     def _read_answer(
-        self, question: str, search: str, read: ReadAnswer, passages: list[Passage], started: float, labels: dict
+        self,
+        question: str,
+        search: str,
+        read: ReadAnswer,
+        passages: list[Passage],
+        started: float,
+        labels: dict,
+        repeated: dict[int, list[Passage]] | None = None,
     ) -> Answer:
-        """The :class:`Answer` of a read path: composed text, or a refusal with the closest passages."""
+        """The :class:`Answer` of a read path: composed text (with the articles that repeat its
+        quotation named, :func:`rag.repeats.cite_repeats`), or a refusal with the closest passages."""
         elapsed = time.perf_counter() - started
         composed = read.composition
         passages = [*passages, *read.extra]  # an article's author box, read beyond the retrieved passages
+        if composed is not None and repeated:
+            composed, passages = cite_repeats(composed, passages, repeated)
         if composed is None:
             return Answer(
                 question, REFUSAL, list(passages), [], True, elapsed, elapsed, draft=REFUSAL,
