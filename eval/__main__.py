@@ -14,6 +14,8 @@
   over ``eval/datasets/dated/``), with and without the date filter (:mod:`eval.dated`).
 - ``python -m eval presse [--articles 1500] [--half 1|2|both]``: the newsroom gold set
   (``eval/gold/presse.jsonl``) over the press archive, half by half (:mod:`eval.presse.command`).
+- ``python -m eval refusal [--write]``: the refusal model fitted on near misses (held-out PIAF,
+  the newsroom set's first half), :mod:`eval.refusal`.
 - ``python -m eval dedup [--json]``: duplicate detection measured on ``eval/gold/dedup.jsonl``.
 - ``python -m eval ingest [--json]``: the indexing benchmark (add, rebuild, one article).
 - ``python -m eval feedback [--export FILE.jsonl]``: the readers' 👍/👎, counted or exported
@@ -290,6 +292,10 @@ def main() -> int:
         from eval.presse.command import main as presse
 
         return presse(argv[1:])
+    if argv and argv[0] == "refusal":
+        from eval.refusal import main as refusal
+
+        return refusal(argv[1:])
     if argv and argv[0] == "dedup":
         from eval.dedup import main as dedup
 

@@ -305,10 +305,13 @@ class EvalParts:
     index: Settings | None = None  # the eval index's settings (its folder: ``index.home``)
 
     @classmethod
-    def load(cls, settings: Settings, documents: Sequence[Document], *, vector_cache: bool = False) -> EvalParts:
+    def load(
+        cls, settings: Settings, documents: Sequence[Document], *, vector_cache: bool = False, refusal: bool = True
+    ) -> EvalParts:
         """``vector_cache``: the index is built with the vectors kept in ``.cache/eval-vectors``
         (:class:`eval.vector_cache.CachedEmbedder`), so another subset of the same documents
-        embeds only what it adds; questions are always embedded by the model itself."""
+        embeds only what it adds; questions are always embedded by the model itself. ``refusal=False``:
+        the read paths without the refusal model (what :mod:`eval.refusal` fits it from)."""
         from rag.components import load_embedder, load_generator, load_reading, make_checker, resolved_hybrid_alpha
         from rag.retrieval import make_retriever
         from rag.store import IndexStore
@@ -323,7 +326,7 @@ class EvalParts:
         store = IndexStore.open(eval_settings.index_dir, embed_model=embedder.name)
         retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
         generator, checker = load_generator(settings), make_checker(settings, embedder)
-        reading = load_reading(settings, generator, checker, store)
+        reading = load_reading(settings, generator, checker, store, refusal=refusal)
         return cls(embedder, retriever, generator, checker, reading, eval_settings)
 
     def over(self, settings: Settings, documents: Sequence[Document]) -> EvalParts:
@@ -340,7 +343,8 @@ class EvalParts:
         retriever = make_retriever(settings.retrieval_mode, store, self.embedder, alpha=resolved_hybrid_alpha(settings))
         reading = copy.copy(self.reading)
         if reading is not None:
-            reading.documents = store.document  # the metadata path reads this index's articles
+            reading.documents = store.document  # the metadata path reads this index's articles,
+            reading.term_weights = store.term_weights  # and the sentence choice weighs its terms
         return replace(self, retriever=retriever, reading=reading, index=eval_settings)
 
     def pipeline(self, settings: Settings, *, reading: bool = True, **options) -> Pipeline:

@@ -76,20 +76,29 @@ def open_store(settings: Settings) -> Store:
 
 
 def resolved_min_confidence(settings: Settings) -> float:
-    """``DEPECHE_MIN_CONFIDENCE``, or the threshold calibrated with the reader (its manifest)."""
-    from rag.answer.reader import load_manifest
+    """``DEPECHE_MIN_CONFIDENCE``, or the threshold of the refusal model fitted on near misses
+    (``rag/answer/weights/refusal.json``, :mod:`rag.answer.refusal`)."""
+    from rag.answer.refusal import RefusalModel
 
-    return settings.min_confidence if settings.min_confidence is not None else float(load_manifest()["threshold"])
+    return settings.min_confidence if settings.min_confidence is not None else RefusalModel.load().threshold
 
 
 def load_reading(
-    settings: Settings, generator: Generator | None, checker: AnswerChecker, store: Store | None = None
+    settings: Settings,
+    generator: Generator | None,
+    checker: AnswerChecker,
+    store: Store | None = None,
+    *,
+    refusal: bool = True,
 ) -> ReadingAnswerer | None:
     """The read paths (reader, yes/no, metadata), or None in ``DEPECHE_ANSWER=llm`` mode. The
-    ``store`` gives the metadata path an article's author, rubric and outlet."""
+    ``store`` gives the metadata path an article's author, rubric and outlet, and the sentence
+    choice its terms' weights. ``refusal=False``: without the refusal model (``python -m eval
+    refusal`` fits it from what this reads)."""
     if settings.answer_mode != "reader":
         return None
     from rag.answer.reader import Reader
+    from rag.answer.refusal import RefusalModel
     from rag.e5_convert import ensure_e5_model
 
     reader = Reader(ensure_e5_model(settings.cache), threads=settings.threads)
@@ -97,10 +106,12 @@ def load_reading(
         reader,
         generator,
         checker,
-        min_confidence=resolved_min_confidence(settings),
+        min_confidence=resolved_min_confidence(settings) if refusal else 0.0,
         phrase=settings.phrasing == "llm",
         yes_no=settings.yes_no,
         documents=store.document if store is not None else None,
+        refusal=RefusalModel.load() if refusal else None,
+        term_weights=getattr(store, "term_weights", None),  # Milvus: every term weighs the same
     )
 
 

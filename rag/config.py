@@ -23,8 +23,9 @@ Every knob a user may turn lives here, with its environment variable:
   LLM chooses by its logits).
 - ``DEPECHE_DATE_FILTER``: ``on`` (default: a question's dates, «en octobre 2024», «le mois
   dernier», scope the search, :mod:`rag.temporal`) or ``off`` (they are searched as words).
-- ``DEPECHE_MIN_CONFIDENCE``: the reader's confidence below which the bot refuses (default:
-  calibrated on held-out PIAF, in the reader's manifest).
+- ``DEPECHE_MIN_CONFIDENCE``: the probability that the chosen sentence holds the answer below
+  which the bot refuses (default: the threshold of the refusal model fitted on near misses,
+  ``rag/answer/weights/refusal.json``, :mod:`rag.answer.refusal`).
 - ``DEPECHE_THREADS``: llama.cpp threads (default: every core).
 - ``DEPECHE_GENERATION_TIMEOUT``: seconds an answer may take (default 120); past them the
   model's process is killed and restarted, and the question gets one line saying so.

@@ -75,6 +75,9 @@ class LiveIndex:
     def version(self) -> str:
         return self.snapshot().version
 
+    def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
+        return self.snapshot().term_weights(terms)
+
     def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
         return self.snapshot().keyword_search(query, k)
 

@@ -89,6 +89,11 @@ class FakeReader:
         """The scripted confidence, unless the check's signals say the passages cannot answer."""
         return reading.confidence if coverage >= 0.5 and not missing_name else min(reading.confidence, 0.05)
 
+    def sentence_readings(self, question: str, passages: Sequence[str]):
+        """The scripted reading, alone (the product reads every sentence)."""
+        reading = self.read(question, passages)
+        return [] if reading is None else [reading]
+
     def read(self, question: str, passages: Sequence[str]):
         from rag.answer.reader import Reading
 

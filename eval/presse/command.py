@@ -179,12 +179,13 @@ def main(argv: list[str]) -> int:
     archive = load_archive(args.archive)
     texts = {a.id: f"{a.title}\n{a.text}" for a in archive.values()}
     items = load_presse_gold(args.gold, texts)
+    # The same index whatever is asked of it: every gold article, so that halves and samples compare.
+    size = None if args.articles == "all" else int(args.articles)
+    ids = subset(archive, [doc for item in items for doc in item.articles], size)
     if args.half != "both":
         items = [i for i in items if i.half == int(args.half)]
     if args.limit and args.limit < len(items):
         items = random.Random(0).sample(items, args.limit)
-    size = None if args.articles == "all" else int(args.articles)
-    ids = subset(archive, [doc for item in items for doc in item.articles], size)
 
     settings = Settings.from_env()
     started = time.perf_counter()

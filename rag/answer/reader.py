@@ -91,6 +91,8 @@ class Reading:
     score: float  # start + end logit of the span
     null_score: float  # the window's no-answer score
     confidence: float  # calibrated probability that the span answers, from the margin alone
+    sentence: tuple[int, int] | None = None  # the passage's sentence the span was read in
+    mass: float | None = None  # log of the summed probability of that sentence's spans, less the no-answer score
 
     @property
     def margin(self) -> float:
@@ -154,6 +156,24 @@ def token_sentences(offsets: Sequence[tuple[int, int] | None], text: str) -> np.
     return ids
 
 
+def sentence_masses(start_logits: np.ndarray, end_logits: np.ndarray, sentences: np.ndarray) -> dict[int, float]:
+    """Each sentence's score: the log of the summed probability (start and end logits) of
+    every span inside it, at most ``MAX_ANSWER_TOKENS`` long.
+
+    >>> starts = np.array([0.0, 3.0, 0.0, 2.5, 2.5]); ends = np.array([0.0, 3.0, 0.0, 2.5, 2.5])
+    >>> {s: round(m, 2) for s, m in sentence_masses(starts, ends, np.array([-1, 0, 0, 1, 1])).items()}
+    {0: 6.05, 1: 6.1}
+    """
+    scores = {}
+    for sentence in np.unique(sentences[sentences >= 0]).tolist():
+        tokens = np.flatnonzero(sentences == sentence)
+        gap = tokens[None, :] - tokens[:, None]
+        pairs = (start_logits[tokens][:, None] + end_logits[tokens][None, :])[(gap >= 0) & (gap < MAX_ANSWER_TOKENS)]
+        top = float(pairs.max())
+        scores[sentence] = top + math.log(float(np.exp(pairs - top).sum()))
+    return scores
+
+
 def sentence_order(start_logits: np.ndarray, end_logits: np.ndarray, sentences: np.ndarray) -> list[int]:
     """The sentences of a window, the likeliest to hold the answer first: a sentence's score
     is the log of the summed probability of every span inside it (start and end logits, at
@@ -166,13 +186,7 @@ def sentence_order(start_logits: np.ndarray, end_logits: np.ndarray, sentences: 
     >>> sentence_order(starts, ends, np.array([-1, 0, 0, 1, 1]))  # 0 has the best span, 1 more mass
     [1, 0]
     """
-    scores = {}
-    for sentence in np.unique(sentences[sentences >= 0]).tolist():
-        tokens = np.flatnonzero(sentences == sentence)
-        gap = tokens[None, :] - tokens[:, None]
-        pairs = (start_logits[tokens][:, None] + end_logits[tokens][None, :])[(gap >= 0) & (gap < MAX_ANSWER_TOKENS)]
-        top = float(pairs.max())
-        scores[sentence] = top + math.log(float(np.exp(pairs - top).sum()))
+    scores = sentence_masses(start_logits, end_logits, sentences)
     return sorted(scores, key=lambda sentence: -scores[sentence])
 
 
@@ -331,37 +345,69 @@ class Reader:
         (:func:`choose` among :meth:`readings`)."""
         return choose(self.readings(question, passages))
 
-    def readings(self, question: str, passages: Sequence[str]) -> dict[int, Reading]:
-        """Each passage's best span, by the passage's index (none for a passage without text)."""
+    def sentence_readings(self, question: str, passages: Sequence[str]) -> list[Reading]:
+        """Every sentence's best span, in every passage (ranked best first), with the sentence's
+        mass: what :mod:`rag.answer.choice` chooses among. A sentence read in two windows keeps
+        its better reading."""
         if not passages:
-            return {}
+            return []
         windows = encode_windows(self.tokenizer, question, passages)
         starts, ends = self.logits(windows)
         asked = content_words(question)
-        best_by_passage: dict[int, Reading] = {}
+        best: dict[tuple[int, int], Reading] = {}
         for w, offsets in enumerate(windows.offsets):
             index = windows.passage[w]
             text = passages[index]
-            span = best_span(starts[w], ends[w], offsets, text=text, question_words=asked)
-            if span is None:
-                continue
-            first, last, score = span
             null = float(starts[w][0] + ends[w][0])
-            start, end = offsets[first][0], offsets[last][1]
-            while start < end and text[start].isspace():
-                start += 1
-            current = best_by_passage.get(index)
-            if current is None or score - null > current.margin:
-                best_by_passage[index] = Reading(
-                    passage=index,
-                    start=start,
-                    end=end,
-                    text=text[start:end],
-                    score=score,
-                    null_score=null,
-                    confidence=self.calibration.probability(score - null),
-                )
-        return best_by_passage
+            for sentence, where, mass, (first, last, score) in read_sentences(starts[w], ends[w], offsets, text, asked):
+                start, end = offsets[first][0], offsets[last][1]
+                while start < end and text[start].isspace():
+                    start += 1
+                current = best.get((index, sentence))
+                if current is None or score - null > current.margin:
+                    best[(index, sentence)] = Reading(
+                        passage=index,
+                        start=start,
+                        end=end,
+                        text=text[start:end],
+                        score=score,
+                        null_score=null,
+                        confidence=self.calibration.probability(score - null),
+                        sentence=where,
+                        mass=mass - null,
+                    )
+        return [best[key] for key in sorted(best)]
+
+    def readings(self, question: str, passages: Sequence[str]) -> dict[int, Reading]:
+        """Each passage's reading, by the passage's index (none for a passage without text): the
+        best span of its likeliest sentence (:func:`sentence_order`'s choice, over every window
+        of the passage)."""
+        best: dict[int, Reading] = {}
+        for reading in self.sentence_readings(question, passages):
+            current = best.get(reading.passage)
+            if current is None or (reading.mass or 0.0) > (current.mass or 0.0):
+                best[reading.passage] = reading
+        return best
+
+
+def read_sentences(
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    offsets: Sequence[tuple[int, int] | None],
+    text: str,
+    question_words: set[str],
+) -> list[tuple[int, tuple[int, int], float, tuple[int, int, float]]]:
+    """For each sentence of one window: (its index, its range in ``text``, its mass, its best
+    span as (first token, last token, score)); a sentence with no span that may answer is left out."""
+    sentences = token_sentences(offsets, text)
+    ranges = sentence_spans(text) or [(0, len(text))]
+    found = []
+    for sentence, mass in sentence_masses(start_logits, end_logits, sentences).items():
+        inside = [offset if s == sentence else None for offset, s in zip(offsets, sentences, strict=True)]
+        span = _top_span(start_logits, end_logits, inside, 20, text, question_words)
+        if span is not None and sentence < len(ranges):
+            found.append((sentence, ranges[sentence], mass, span))
+    return found
 
 
 def choose(readings: dict[int, Reading], rank_penalty: float = RANK_PENALTY) -> Reading | None:

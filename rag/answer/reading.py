@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 from rag.answer.answer_types import asked_type
 from rag.answer.checking import AnswerChecker
+from rag.answer.choice import RANK_PENALTY, Choice, Overlap, TermWeights, rank_sentences
 from rag.answer.compose import (
     Composition,
     Part,
@@ -47,6 +48,7 @@ from rag.answer.compose import (
     compose_across,
     compose_date,
     compose_field,
+    compose_sentence,
     compose_shared,
     compose_span,
     compose_yes_no,
@@ -55,11 +57,13 @@ from rag.answer.compose import (
 )
 from rag.answer.generation import Generator
 from rag.answer.reader import Reader, Reading
-from rag.answer.routing import asked_field, asks_shared, route, without_scope
+from rag.answer.refusal import RefusalModel, features
+from rag.answer.routing import asked_field, asks_explanation, asks_shared, route, without_scope
 from rag.answer.shared import shared_names
 from rag.documents import Document
 from rag.evidence import Evidence
 from rag.followup import own_question
+from rag.keyword import FrenchAnalyzer
 from rag.store import Passage
 
 # Two made-up examples (not from any evaluation set): the small model answers in their form.
@@ -141,11 +145,48 @@ def denies(sentence: str, question: str) -> bool:
     return any(m.group(0).lower() not in asked for m in _NEGATION.finditer(sentence))
 
 
+# Figures that sources disagree on (:meth:`ReadingAnswerer._other_figure`): the kinds of answer
+# asked, how far below the chosen sentence's score and share another may rank, and the words
+# of a question that name its source (then one figure is asked).
+FIGURE_TYPES = ("nombre", "somme", "part")
+DISAGREEMENT_MARGIN = 4.0
+DISAGREEMENT_SHARE = 0.3
+_SOURCE_NAMED = re.compile(r"\b(?:selon|d'après|d’après|pour)\s+(?:la|le|les|l'|l’)", re.IGNORECASE)
+_FIGURE_WORDS = re.compile(
+    r"\d+|\b(?:une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante"
+    r"|soixante|cent|mille|million|milliard|dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine"
+    r"|centaine|millier)s?\b",
+    re.IGNORECASE,
+)
+
+
+def figures_in(span: str) -> tuple[str, ...]:
+    """The figure a span states, as comparable words: thousands separators dropped, number
+    words lowercased.
+
+    >>> figures_in("137.200 personnes"), figures_in("137 200"), figures_in("une centaine de personnes")
+    (('137200',), ('137200',), ('une', 'centaine'))
+    """
+    joined = re.sub(r"(?<=\d)[\s.\u00a0\u202f](?=\d{3}\b)", "", span)
+    return tuple(word.lower() for word in _FIGURE_WORDS.findall(joined))
+
+
 # Characters of an article's last paragraph read for its author (:meth:`ReadingAnswerer._about_article`).
 CLOSING_SIZE = 800
 # A question across articles: passages retrieved per article read, and articles read at most.
 ACROSS_DEPTH = 2
 MAX_ARTICLES = 3
+
+
+@dataclass(frozen=True)
+class Weighing:
+    """A reading of the passages: the sentence chosen, the probability that it holds the answer,
+    what that probability weighed (:func:`rag.answer.refusal.features`), and every sentence ranked."""
+
+    choice: Choice
+    probability: float
+    values: dict[str, float]
+    ranked: tuple[Choice, ...]
 
 
 @dataclass(frozen=True)
@@ -167,6 +208,8 @@ class ReadingAnswerer:
         phrase: bool = False,
         yes_no: str = "read",
         documents: Callable[[str], Document | None] | None = None,
+        refusal: RefusalModel | None = None,
+        term_weights: TermWeights | None = None,
     ) -> None:
         self.reader = reader
         self.generator = generator  # for yes/no; without one, yes/no questions go to the LLM path
@@ -175,6 +218,11 @@ class ReadingAnswerer:
         self.phrase = phrase and generator is not None  # the LLM phrases the span in a sentence
         self.yes_no = yes_no  # "read": oui or non read from the sentence; "llm": the LLM chooses
         self.documents = documents  # a document by its id (the store's), for its author, rubric, outlet
+        # Whether to answer: the model fitted on near misses (rag.answer.refusal); without it,
+        # the reader's own calibration (its margin, the coverage and the names).
+        self.refusal = refusal
+        self.term_weights = term_weights  # the index's weight for a term (its rarity), for the sentence choice
+        self._analyzer = FrenchAnalyzer()
 
     def depth(self, question: str, top_k: int) -> int:
         """How many passages to retrieve for ``question``: more for a question across articles,
@@ -196,16 +244,55 @@ class ReadingAnswerer:
             return self._across(question, passages, evidence)
         if path == "yesno":
             return self._yes_no(question, passages, evidence)
-        reading, confidence = self._read(question, passages, evidence)
-        if reading is None or confidence < self.min_confidence:
-            return ReadAnswer(path, None, confidence)
+        weighed = self.weigh(question, passages, evidence)
+        if weighed is None or weighed.probability < self.min_confidence:
+            return ReadAnswer(path, None, None if weighed is None else weighed.probability)
+        reading, confidence = weighed.choice.reading, weighed.probability
         number, passage = reading.passage + 1, passages[reading.passage]
         if not self._typed(question, reading):
             return ReadAnswer(path, None, confidence)
-        composed = compose_span(reading.text, passage, number, reading.start, reading.end)
-        if self.phrase:
-            composed = self._phrased(question, composed, evidence[reading.passage]) or composed
+        if asks_explanation(own_question(question)):
+            composed = compose_sentence(passage, number, reading.start, reading.end)
+        elif (other := self._other_figure(question, weighed, passages)) is not None:
+            first = Part(reading.text, passage, number, reading.start, reading.end)
+            second = other.reading
+            composed = compose_across(
+                [first, Part(second.text, passages[second.passage], second.passage + 1, second.start, second.end)]
+            )
+        else:
+            composed = compose_span(reading.text, passage, number, reading.start, reading.end)
+            if self.phrase:
+                composed = self._phrased(question, composed, evidence[reading.passage]) or composed
         return ReadAnswer("reader", composed, confidence)
+
+    def _other_figure(self, question: str, weighed: Weighing, passages: Sequence[Passage]) -> Choice | None:
+        """For «Combien… ?», another article's figure for the same fact, when sources disagree
+        («une centaine de personnes» [1], «environ 200 manifestants» [2]): a sentence of another
+        article, scored close to the chosen one whatever its passage's rank (:data:`DISAGREEMENT_MARGIN`), as much about
+        the question (:data:`DISAGREEMENT_SHARE`), whose span is a figure of the kind asked and
+        another figure. None when the question names one source («selon la police») or when no
+        sentence qualifies."""
+        wanted = asked_type(own_question(question))
+        if wanted is None or wanted.name not in FIGURE_TYPES or len(_SOURCE_NAMED.findall(question)) == 1:
+            return None  # «selon la police, combien… ?» asks one source's figure; «selon X et selon Y», both
+        best = weighed.choice
+        figure = figures_in(best.reading.text)
+        if not figure:
+            return None
+        for other in weighed.ranked[1:]:
+            # Sources are compared on what they say, not on where the search ranked them.
+            if other.score + RANK_PENALTY * other.rank < best.score + RANK_PENALTY * best.rank - DISAGREEMENT_MARGIN:
+                continue
+            if passages[other.rank].doc_id == passages[best.rank].doc_id:
+                continue
+            if other.sentence_share < best.sentence_share - DISAGREEMENT_SHARE:
+                continue
+            if not wanted.in_span(other.reading.text):
+                continue
+            found = figures_in(other.reading.text)
+            if found and not set(found) & set(figure):  # «111 000 (sur 251 000)» and «111 000»: one fact
+                return other
+        return None
 
     def _about_article(self, question: str, passages: Sequence[Passage]) -> ReadAnswer | None:
         """What the question asks about the best-ranked passage's article, from its metadata
@@ -246,20 +333,58 @@ class ReadingAnswerer:
     def _read(
         self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]
     ) -> tuple[Reading | None, float | None]:
-        """The reading of ``passages`` and its confidence (None, None without one). The answer
+        """The reading of ``passages`` (its sentence chosen by :mod:`rag.answer.choice`) and the
+        probability that it holds the answer (None, None without one)."""
+        weighed = self.weigh(question, passages, evidence)
+        return (None, None) if weighed is None else (weighed.choice.reading, weighed.probability)
+
+    def weigh(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> Weighing | None:
+        """Every sentence of ``passages`` ranked, the best chosen, and the probability that it
+        holds the answer (:mod:`rag.answer.refusal`); None when no passage reads. The answer
         check's signals look at the question over ``evidence``."""
-        reading = self.reader.read(own_question(question), [p.text for p in passages])
-        if reading is None:
-            return None, None
-        confidence = self.reader.confidence(
-            reading, self.checker.coverage(question, evidence), self.checker.missing_name(question, evidence)
-        )
-        return reading, confidence
+        readings = self.reader.sentence_readings(own_question(question), [p.text for p in passages])
+        ranked = rank_sentences(readings, passages, Overlap(self._analyzer, question, self.term_weights))
+        if not ranked:
+            return None
+        # A question that asks a kind of answer («Quand… ?», «Combien… ?») is read from the best
+        # sentence whose span is of that kind, when one is: a better-ranked sentence without a
+        # date cannot answer «Quand… ?» and would only be refused.
+        typed = [choice for choice in ranked if self._typed(question, choice.reading)]
+        ranked = typed + [choice for choice in ranked if choice not in typed]
+        coverage = self.checker.coverage(question, evidence)
+        missing = self.checker.missing_name(question, evidence)
+        values = features(
+            ranked[0], coverage, missing, asks_explanation(own_question(question)),
+            self._similarity(question, passages[ranked[0].rank], ranked[0].reading),
+        )  # fmt: skip
+        if self.refusal is not None:
+            probability = self.refusal.probability(values)
+        else:
+            probability = self.reader.confidence(ranked[0].reading, coverage, missing)
+        return Weighing(ranked[0], probability, values, tuple(ranked))
+
+    def _similarity(self, question: str, passage: Passage, reading: Reading) -> float:
+        """The cosine between the question as searched (embedded as a query: a follow-up with its
+        context) and the chosen sentence (as a passage); 0 without an embedder (BM25 mode)."""
+        embedder = self.checker.embedder
+        if embedder is None:
+            return 0.0
+        start, end = reading.sentence or (reading.start, reading.end)
+        sentence = passage.text[start:end]
+        return float(embedder.embed_passages([sentence])[0] @ embedder.embed_query(question))
 
     @staticmethod
     def _typed(question: str, reading: Reading) -> bool:
-        """Whether the span is of the kind asked: «Combien…» needs a number, «Quand…» a date."""
-        wanted = asked_type(own_question(question))
+        """Whether the span is of the kind asked: «Combien…» needs a number, «Quand…» a date,
+        «Qui…» no bare quantity (:mod:`rag.answer.answer_types`); and a figure asked is not the
+        question's own («Combien des dix-sept personnes interpellées… ?» is not «Dix-sept»: of
+        PIAF's 272 gold figures, one is among its question's, «les deux-tiers» for «deux ans»)."""
+        asked = own_question(question)
+        wanted = asked_type(asked)
+        if wanted is not None and wanted.name in (*FIGURE_TYPES, "âge"):
+            figures = {f for f in figures_in(reading.text) if f not in ("un", "une")}
+            if figures and figures <= set(figures_in(asked)):
+                return False
         return not wanted or wanted.in_span(reading.text)
 
     def _across(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> ReadAnswer:

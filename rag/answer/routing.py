@@ -174,3 +174,25 @@ def without_scope(question: str) -> str:
     'dans quelles villes OpenAI est-il implanté ?'
     """
     return " ".join(_SCOPE.sub(" ", question.replace("’", "'")).split())
+
+
+# Questions no phrase of a sentence answers: a cause, a manner, an event, what a thing or a
+# person is. Their answer is the sentence itself, quoted (:func:`rag.answer.compose.compose_sentence`).
+_EXPLANATION = re.compile(
+    r"\bpourquoi\b|\bpour quelle(?:s)? raison|\bcomment\b(?!\s+(?:s'appell|se nomm|s'intitul|appelle-t|nomme-t))"
+    r"|\bde quelle (?:maniere|facon)\b|\bpar quel moyen\b|\bque s'est-il passe\b|\bque se passe-t-il\b"
+    r"|\bqu'est-il (?:arrive|advenu)\b|\bqu'est-ce qu(?:e|')|\bque (?:designe|signifie|veut dire|recouvre)\b"
+    r"|\bc'est quoi\b"
+)
+_WHO_IS = re.compile(r"^\W*[Qq]ui (?:est|était|etait|sont|étaient|etaient)\s+(?!Le |La |Les |L')[A-ZÀ-ÖØ-Þ]")
+
+
+def asks_explanation(question: str) -> bool:
+    """Whether ``question`` asks for a cause, a manner, an event or a definition: no short span answers it.
+
+    >>> [asks_explanation(q) for q in ["Pourquoi le match a-t-il été reporté ?", "Comment s'appelle le maire ?",
+    ...     "Que s'est-il passé à Bandol ?", "Qu'est-ce que le RIC ?", "Que désigne le sigle Fugea ?",
+    ...     "Comment la police a-t-elle identifié les casseurs ?", "Qui est Éric Drouet ?", "Qui a lancé l'appel ?"]]
+    [True, False, True, True, True, True, True, False]
+    """
+    return bool(_EXPLANATION.search(_folded(question)) or _WHO_IS.search(question))

@@ -377,6 +377,17 @@ class IndexStore:
         found = [hit for segment in segments for hit in segment.keyword_search(terms, k, idf=idf)]
         return sorted(found, key=lambda hit: -hit[1])[:k]
 
+    def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
+        """Each analyzed term's weight in the keyword search (Lucene's idf over every segment's
+        passages): how rare, hence telling, it is here (:mod:`rag.answer.choice`)."""
+        with self._lock:
+            segments = list(self._segments)
+        documents = sum(len(segment.keywords) for segment in segments)
+        return {
+            term: lucene_idf(sum(segment.keywords.document_frequency(term) for segment in segments), documents)
+            for term in set(terms)
+        }
+
     def vector_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` chunk ids nearest ``query`` (a normalized vector), best first, with scores."""
         with self._lock:
