@@ -10,6 +10,7 @@ answer, a yes/no answer and a refusal, with a source open, so the picture follow
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -88,6 +89,14 @@ def server(tmp_path_factory, timings) -> str:
     home = tmp_path_factory.mktemp("browser-home")
     built = _cli("-m", "index", "build", home=home)
     assert built.returncode == 0, built.stderr
+    with serving(home) as url:
+        timings["démarrage (index + modèles)"] = time.perf_counter() - started
+        yield url
+
+
+@contextlib.contextmanager
+def serving(home: Path):
+    """``python -m ui`` on a free port over the index in ``home``, as a user starts it; its URL."""
     port = _free_port()
     log_path = home / "ui.log"
     env = {**os.environ, "DEPECHE_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -103,7 +112,6 @@ def server(tmp_path_factory, timings) -> str:
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_up(url, process, log_path)
-        timings["démarrage (index + modèles)"] = time.perf_counter() - started
         yield url
     finally:
         process.terminate()
