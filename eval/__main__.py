@@ -12,6 +12,9 @@
 - ``python -m eval compare RUN_A RUN_B``: the metric deltas between two runs.
 - ``python -m eval dated [--limit N] [--json]``: the date-scoped questions (``eval/gold/dated.jsonl``
   over ``eval/datasets/dated/``), with and without the date filter (:mod:`eval.dated`).
+- ``python -m eval open [--ways avant,citations,redaction:FILE.gguf]``: the open questions'
+  gold set (``eval/gold/open.jsonl``: key points), each way of answering side by side
+  (:mod:`eval.open.command`).
 - ``python -m eval presse [--articles 1500] [--half 1|2|both]``: the newsroom gold set
   (``eval/gold/presse.jsonl``) over the press archive, half by half (:mod:`eval.presse.command`).
 - ``python -m eval refusal [--write]``: the refusal model fitted on near misses (held-out PIAF,
@@ -288,6 +291,10 @@ def main() -> int:
         from eval.dated import main as dated
 
         return dated(argv[1:])
+    if argv and argv[0] == "open":
+        from eval.open.command import main as open_questions
+
+        return open_questions(argv[1:])
     if argv and argv[0] == "presse":
         from eval.presse.command import main as presse
 

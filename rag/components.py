@@ -122,5 +122,11 @@ def build_pipeline(settings: Settings) -> Pipeline:
     generator, checker = load_generator(settings), make_checker(settings, embedder)
     reading = load_reading(settings, generator, checker, store)
     return Pipeline(
-        retriever, generator, top_k=settings.top_k, checker=checker, reading=reading, date_filter=settings.date_filter
+        retriever,
+        generator,
+        top_k=settings.top_k,
+        checker=checker,
+        reading=reading,
+        date_filter=settings.date_filter,
+        open_answer=settings.open_answer,
     )

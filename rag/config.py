@@ -21,6 +21,10 @@ Every knob a user may turn lives here, with its environment variable:
 - ``DEPECHE_YES_NO``: ``read`` (default: a yes/no question's oui or non is read from the
   sentence the reader finds: its «Oui, …»/«Non, …», else whether it denies) or ``llm`` (the
   LLM chooses by its logits).
+- ``DEPECHE_OPEN``: an open question's answer (summaries, why, how, what happened, lists:
+  :mod:`rag.answer.gathering`): ``quote`` (default: the sentences that answer it, gathered
+  across articles, quoted) or ``write`` (the LLM writes 2 to 5 sentences from them, checked;
+  the quotations where the check keeps nothing).
 - ``DEPECHE_DATE_FILTER``: ``on`` (default: a question's dates, «en octobre 2024», «le mois
   dernier», scope the search, :mod:`rag.temporal`) or ``off`` (they are searched as words).
 - ``DEPECHE_MIN_CONFIDENCE``: the probability that the chosen sentence holds the answer below
@@ -54,6 +58,7 @@ DEFAULT_EMBED_MODEL = "embeddinggemma-300m-int8"  # README, "Retrieval, measured
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25")  # the first is the default
 YES_NO_JUDGES = ("read", "llm")  # who says oui or non: the sentence read (its words), or the LLM by its logits
 PHRASINGS = ("none", "llm")  # who phrases the reader's span: nobody (the span as is), or the LLM
+OPEN_ANSWERS = ("quote", "write")  # an open question: its evidence quoted, or written by the LLM from it
 ANSWER_MODES = ("reader", "llm")  # reader: read most questions (rag.answer.reading); llm: the LLM writes every answer
 
 
@@ -134,6 +139,7 @@ class Settings:
     answer_mode: str = "reader"
     phrasing: str = "none"
     yes_no: str = "read"
+    open_answer: str = OPEN_ANSWERS[0]
     min_confidence: float | None = None  # None: the reader's calibrated threshold (its manifest)
     min_coverage: float = 0.15  # calibrated on held-out PIAF: python -m eval coverage-floor
     date_filter: bool = True  # a question's dates scope the search (rag.temporal)
@@ -190,6 +196,7 @@ class Settings:
             answer_mode=_choice_env("DEPECHE_ANSWER", ANSWER_MODES),
             phrasing=_choice_env("DEPECHE_PHRASE", PHRASINGS),
             yes_no=_choice_env("DEPECHE_YES_NO", YES_NO_JUDGES),
+            open_answer=_choice_env("DEPECHE_OPEN", OPEN_ANSWERS),
             min_confidence=_optional_float_env("DEPECHE_MIN_CONFIDENCE"),
             min_coverage=_float_env("DEPECHE_MIN_COVERAGE", cls.min_coverage),
             date_filter=_choice_env("DEPECHE_DATE_FILTER", ("on", "off")) == "on",

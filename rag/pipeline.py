@@ -33,10 +33,13 @@ from datetime import date
 
 from rag.answer.checking import AnswerChecker, AnswerSentence, is_looping, is_refusal
 from rag.answer.citations import CitationStream, lexical_attributor
+from rag.answer.gathering import Gathered, as_evidence, compose_evidence
 from rag.answer.generation import Generator
+from rag.answer.generator_process import GenerationError
 from rag.answer.prompting import REFUSAL, build_prompt
 from rag.answer.reading import ReadAnswer, ReadingAnswerer
 from rag.answer.source_dates import source_dates as dates_sentence
+from rag.answer.writing import NOT_SUPPORTED, WRITER_FAILED, checked_prose, writing_prompt
 from rag.errors import EmptyQuestionError, QuestionTooLongError
 from rag.evidence import Evidence, gather_evidence
 from rag.followup import standalone_question
@@ -64,7 +67,8 @@ class Answer:
     dropped: list[str] = field(default_factory=list)  # draft sentences the check removed
     search_question: str = ""  # the question as searched: standalone, for a follow-up
     short: str = ""  # the short answer (the reader's span, oui/non, a date); "" on the LLM path
-    path: str = "llm"  # how it was answered: "reader", "yesno", "metadata" or "llm"
+    path: str = "llm"  # how it was answered: "reader", "yesno", "metadata", "across", "open" (written
+    # from the evidence gathered across articles), "evidence" (that evidence quoted) or "llm"
     confidence: float | None = None  # the reader's calibrated confidence, when it read
     spans: tuple[tuple[int, int, int], ...] = ()  # (marker, start, end): each span in passage [marker]'s text
     scope: str = ""  # the dates searched, shown above the answer: «articles d'octobre 2024»; "" for none
@@ -79,6 +83,12 @@ class Answer:
     def revised(self) -> bool:
         """Whether the check changed the streamed draft."""
         return " ".join(self.draft.split()) != " ".join(self.text.split())
+
+
+def _numbered(gathered: Sequence[Gathered]) -> list[tuple[int, Gathered]]:
+    """Each gathered sentence with its passage's marker (the passages in the order they come)."""
+    order = {index: n for n, index in enumerate(dict.fromkeys(g.passage for g in gathered), 1)}
+    return [(order[g.passage], g) for g in gathered]
 
 
 def clean_question(question: str) -> str:
@@ -115,6 +125,7 @@ class Pipeline:
         reading: ReadingAnswerer | None = None,
         today: Callable[[], date] = date.today,
         date_filter: bool = True,
+        open_answer: str = "quote",
     ) -> None:
         self.retriever = retriever
         self.generator = generator
@@ -124,6 +135,10 @@ class Pipeline:
         self.today = today  # what «le mois dernier» counts from
         self.date_filter = date_filter  # False: a question's dates are searched as words (DEPECHE_DATE_FILTER=off)
         self.dated = DatedRetrieval(retriever)
+        # An open question's answer (rag.answer.gathering): "quote", the evidence quoted; "write",
+        # the LLM writes from it, checked (rag.answer.writing), the evidence where that fails;
+        # "off" (the eval's baseline): read or written as before the open path.
+        self.open_answer = open_answer
 
     def ask(self, question: str, history: Sequence[str] = ()) -> AnswerStream:
         """Validate now (no model call for an empty question), then stream on iteration.
@@ -187,6 +202,9 @@ class Pipeline:
             )
             return
         evidence = gather_evidence(search, passages)
+        if self.reading is not None and self.open_answer != "off" and self.reading.is_open(search):
+            stream.answer = yield from self._open(question, search, passages, evidence, started, labels)
+            return
         if self.reading is not None:
             read = self.reading.answer(search, passages, evidence)
             if read is not None:
@@ -257,6 +275,68 @@ class Pipeline:
             confidence=read.confidence,
             spans=composed.spans,
             source_dates=dated,
+            **labels,
+        )
+
+    def _open(
+        self,
+        question: str,
+        search: str,
+        passages: list[Passage],
+        evidence: list[Evidence],
+        started: float,
+        labels: dict,
+    ):
+        """An open question's answer: the evidence gathered across articles, written by the LLM
+        (checked) or quoted. Returns the :class:`Answer`; yields what is shown meanwhile."""
+        assert self.reading is not None
+        gathered = self.reading.gather(search, passages, evidence)
+        if not gathered:
+            yield REFUSAL
+            elapsed = time.perf_counter() - started
+            return Answer(
+                question, REFUSAL, list(passages), [], True, elapsed, elapsed, draft=REFUSAL,
+                search_question=search, path="open", **labels,
+            )  # fmt: skip
+        shown, gathered_evidence = as_evidence(gathered, passages)
+        spans = tuple((n, g.start, g.end) for n, g in _numbered(gathered))
+        draft, first_token_s, chunks, prose, dropped, note = "", None, 0, [], [], ""
+        if self.open_answer == "write":
+            prompt = writing_prompt(search, gathered_evidence)
+            try:
+                draft, first_token_s, chunks = yield from self._draft(prompt, gathered_evidence, started)
+                checked = self.checker(search, draft, gathered_evidence)
+                prose, dropped = checked_prose(checked), checked.dropped
+                note = "" if prose else NOT_SUPPORTED
+            except GenerationError:
+                note = WRITER_FAILED
+            if note:
+                yield "\n\n"  # what streamed is replaced by the evidence below
+        if prose:
+            text = " ".join(s.render() for s in prose)
+            citations = list(dict.fromkeys(n for s in prose for n in s.citations))
+            sentences, path = prose, "open"
+        else:
+            composed = compose_evidence(gathered, passages, note)
+            text, citations, sentences, path = composed.text, composed.citations, composed.sentences, "evidence"
+            yield text
+        elapsed = time.perf_counter() - started
+        return Answer(
+            question=question,
+            text=text,
+            passages=shown,
+            citations=citations,
+            refused=False,
+            first_token_s=first_token_s if first_token_s is not None else elapsed,
+            total_s=elapsed,
+            generated_chunks=chunks,
+            draft=draft or text,
+            sentences=sentences,
+            dropped=dropped,
+            search_question=search,
+            path=path,
+            spans=spans,
+            source_dates=dates_sentence(shown, citations),
             **labels,
         )
 

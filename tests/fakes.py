@@ -80,8 +80,11 @@ class FakeReader:
     """Reads a scripted span: the first passage holding ``span`` (or the first of several
     spans, when given a tuple), confidence as given; or nothing."""
 
-    def __init__(self, span: str | tuple[str, ...] = "Munich", confidence: float = 0.9) -> None:
+    def __init__(
+        self, span: str | tuple[str, ...] = "Munich", confidence: float = 0.9, every_sentence: bool = False
+    ) -> None:
         self.spans = (span,) if isinstance(span, str) else span
+        self.every_sentence = every_sentence  # sentence_readings: every sentence, or the scripted one alone
         self.scripted = confidence
         self.questions: list[str] = []
 
@@ -90,9 +93,27 @@ class FakeReader:
         return reading.confidence if coverage >= 0.5 and not missing_name else min(reading.confidence, 0.05)
 
     def sentence_readings(self, question: str, passages: Sequence[str]):
-        """The scripted reading, alone (the product reads every sentence)."""
+        """The scripted reading in its sentence, first; then, with ``every_sentence`` (as the
+        product reads every sentence), each other sentence of every passage with a lower mass
+        (by rank and order)."""
+        from dataclasses import replace
+
+        from rag.answer.compose import sentence_around
+        from rag.answer.reader import Reading
+        from rag.evidence import sentence_spans
+
         reading = self.read(question, passages)
-        return [] if reading is None else [reading]
+        if reading is None:
+            return []
+        if not self.every_sentence:
+            return [reading]
+        found = [replace(reading, sentence=sentence_around(passages[reading.passage], reading.start, reading.end))]
+        for index, text in enumerate(passages):
+            for order, (start, end) in enumerate(sentence_spans(text)):
+                if (index, (start, end)) != (reading.passage, found[0].sentence):
+                    mass = 6.0 - index - 0.1 * order
+                    found.append(Reading(index, start, end, text[start:end], mass, 0.0, 0.1, (start, end), mass))
+        return found
 
     def read(self, question: str, passages: Sequence[str]):
         from rag.answer.reader import Reading

@@ -6,8 +6,11 @@ import pytest
 
 from index.build import build_index
 from rag.answer.checking import AnswerChecker
+from rag.answer.gathering import EVIDENCE_HEADING, MOST
+from rag.answer.generator_process import GenerationError
 from rag.answer.prompting import REFUSAL
 from rag.answer.reading import ReadingAnswerer
+from rag.answer.writing import NOT_SUPPORTED, WRITER_FAILED, WRITER_INSTRUCTIONS
 from rag.pipeline import Pipeline
 from rag.retrieval import DenseRetriever
 from rag.store import IndexStore
@@ -234,11 +237,65 @@ def test_without_the_store_a_question_on_the_rubric_is_read(store, fake_embedder
     assert answer.path == "reader" and reader.questions
 
 
-def test_a_summary_goes_to_the_llm_which_writes_and_is_checked(store, fake_embedder):
-    generator = FakeGenerator(("OpenAI ouvre un bureau à Munich [1]", "."))
-    reader = FakeReader("Munich")
+def test_an_open_question_is_answered_by_the_sentences_gathered_across_articles_quoted(store, fake_embedder):
+    reader = FakeReader("Munich", every_sentence=True)
+    generator = FakeGenerator(("Texte libre", "."))
     answer = pipeline_with(store, fake_embedder, reader, generator).answer("Résume l'article sur Munich.")
-    assert answer.path == "llm" and reader.questions == [] and len(generator.prompts) == 1
+    assert answer.path == "evidence" and not answer.refused and generator.prompts == []
+    lines = answer.text.splitlines()
+    assert lines[0] == EVIDENCE_HEADING and 2 <= len(lines) - 1 <= MOST
+    assert len(answer.passages) >= 2 and answer.citations  # read deeper than a fact: several passages
+    for line, (number, start, end) in zip(lines[1:], answer.spans, strict=True):
+        quoted = line.split("« ", 1)[1].rsplit(" » ", 1)[0]
+        assert line.endswith(f"[{number}]") and answer.passages[number - 1].text[start:end] == quoted  # word for word
+    assert {number for number, _, _ in answer.spans} == set(answer.citations)
+
+
+def written(store, fake_embedder, draft, question="Résume l'article sur Munich."):
+    generator = FakeGenerator(draft) if isinstance(draft, tuple) else draft
+    pipeline = pipeline_with(store, fake_embedder, FakeReader("Munich", every_sentence=True), generator)
+    pipeline.open_answer = "write"
+    return pipeline.answer(question), generator
+
+
+def test_an_open_answer_written_by_the_llm_keeps_only_what_the_evidence_supports(store, fake_embedder):
+    answer, generator = written(
+        store, fake_embedder, ("OpenAI ouvrira un bureau à Munich [1]. ", "Le bureau coûte 9 milliards [1].")
+    )
+    assert answer.path == "open" and len(generator.prompts) == 1
+    prompt = generator.prompts[0].messages
+    assert (
+        prompt[0]["content"] == WRITER_INSTRUCTIONS
+        and "Question : Résume l'article sur Munich." in prompt[1]["content"]
+    )
+    assert (
+        answer.text == "OpenAI ouvrira un bureau à Munich [1]."
+        and answer.dropped == []
+        or "9 milliards" not in answer.text
+    )
+    assert answer.spans and answer.citations == [1]  # the evidence stays marked for the sources panel
+
+
+def test_an_open_answer_that_fails_the_check_is_the_evidence_with_one_line_saying_so(store, fake_embedder):
+    answer, _ = written(store, fake_embedder, ("Le bureau de Lisbonne a coûté 9 milliards [1].",))
+    assert answer.path == "evidence" and answer.text.splitlines()[:2] == [NOT_SUPPORTED, EVIDENCE_HEADING]
+
+
+class TimedOut(FakeGenerator):
+    def stream(self, prompt):
+        self.prompts.append(prompt)
+        yield "OpenAI ouvrira"
+        raise GenerationError("Le modèle n'a pas répondu à temps.")
+
+
+def test_a_writer_that_times_out_falls_back_to_the_evidence(store, fake_embedder):
+    answer, _ = written(store, fake_embedder, TimedOut())
+    assert answer.path == "evidence" and answer.text.splitlines()[:2] == [WRITER_FAILED, EVIDENCE_HEADING]
+
+
+def test_an_open_question_no_passage_can_answer_is_refused(store, fake_embedder):
+    answer, generator = written(store, fake_embedder, ("Texte", "."), "Pourquoi Anthropic s'installe-t-il à Lisbonne ?")
+    assert answer.refused and answer.text == REFUSAL and generator.prompts == []
 
 
 ACROSS = "Comment OpenAI est-elle présentée dans chacun des deux articles ?"

@@ -93,6 +93,7 @@ class Session:
             reading=shared.reading,
             today=shared.today,
             date_filter=shared.date_filter,
+            open_answer=shared.open_answer,
         )
 
     def cleared(self) -> Session:

@@ -55,6 +55,7 @@ from rag.answer.compose import (
     quoted_range,
     sentence_around,
 )
+from rag.answer.gathering import Gathered, gather
 from rag.answer.generation import Generator
 from rag.answer.reader import Reader, Reading
 from rag.answer.refusal import RefusalModel, features
@@ -175,6 +176,9 @@ def figures_in(span: str) -> tuple[str, ...]:
 CLOSING_SIZE = 800
 # A question across articles: passages retrieved per article read, and articles read at most.
 ACROSS_DEPTH = 2
+# An open question's sentence that holds none of its words is kept only from a passage that
+# holds this share of them: «Ils dénoncent la taxe.» follows a sentence naming the blockade.
+OPEN_PASSAGE_SHARE = 0.5
 MAX_ARTICLES = 3
 
 
@@ -225,12 +229,29 @@ class ReadingAnswerer:
         self._analyzer = FrenchAnalyzer()
 
     def depth(self, question: str, top_k: int) -> int:
-        """How many passages to retrieve for ``question``: more for a question across articles,
-        so that several articles are among them."""
-        return top_k * ACROSS_DEPTH if route(own_question(question)) == "across" else top_k
+        """How many passages to retrieve for ``question``: more for a question across articles
+        or an open one, so that several articles are among them."""
+        return top_k * ACROSS_DEPTH if route(own_question(question)) in ("across", "open") else top_k
+
+    def is_open(self, question: str) -> bool:
+        """Whether ``question`` is open (:func:`rag.answer.routing.route`): its answer is gathered
+        across articles (:meth:`gather`), not read in one span."""
+        return route(own_question(question)) == "open"
+
+    def gather(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> list[Gathered]:
+        """The sentences of ``passages`` that answer an open ``question`` (:mod:`rag.answer.gathering`),
+        none when the passages cannot answer it: they hold too few of its words, or it names
+        something none mentions (:meth:`rag.answer.checking.AnswerChecker.refusal_reason`)."""
+        if self.checker.refusal_reason(without_scope(question), evidence) is not None:
+            return []
+        readings = self.reader.sentence_readings(own_question(question), [p.text for p in passages])
+        ranked = rank_sentences(readings, passages, Overlap(self._analyzer, question, self.term_weights))
+        return gather([c for c in ranked if c.sentence_share > 0 or c.passage_share >= OPEN_PASSAGE_SHARE], passages)
 
     def answer(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> ReadAnswer | None:
         path = route(own_question(question))
+        if path == "open":  # without the open path (the pipeline's open_answer "off"): as before it
+            path = "reader" if asks_explanation(own_question(question)) else "llm"
         if path == "llm" or (path == "yesno" and self.yes_no == "llm" and self.generator is None):
             return None
         if path == "metadata":

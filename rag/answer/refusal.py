@@ -38,7 +38,14 @@ from rag.errors import ModelLoadError
 
 REFUSAL_MODEL = PROJECT_ROOT / "rag" / "answer" / "weights" / "refusal.json"
 FEATURES = (
-    "margin", "mass", "sentence_share", "passage_share", "coverage", "missing_name", "explanation", "similarity",
+    "margin",
+    "mass",
+    "sentence_share",
+    "passage_share",
+    "coverage",
+    "missing_name",
+    "explanation",
+    "similarity",
 )
 
 

@@ -15,8 +15,14 @@ question's words send them to a path that suits them:
   chacun des deux articles ?»). The reader reads each article's passages apart, and the
   answer joins what it found in each, every part with its own quotation (a yes/no question
   across articles goes to the LLM);
-- ``llm``: a summary («Résume…»), a list («Quels sont les… ?»). No single span answers
-  these, so the LLM writes from the evidence, checked as before (:mod:`rag.answer.checking`);
+- ``open``: a summary («Résume…», «Que disent les articles sur… ?»), a list («Quels sont
+  les… ?», «Cite…»), a cause, a manner, an event or a definition («Pourquoi… ?», «Comment… ?»,
+  «Que s'est-il passé… ?», «Qu'est-ce que… ?»: :func:`asks_explanation`). No single span
+  answers these: the sentences that do are gathered across articles
+  (:mod:`rag.answer.gathering`) and the LLM writes from them, checked
+  (:mod:`rag.answer.writing`), or they are the answer, quoted;
+- ``llm``: a yes/no question across articles: the LLM writes from the evidence, checked
+  (:mod:`rag.answer.checking`);
 - ``reader``: everything else.
 
 >>> [route(q) for q in ["Dans quelle ville OpenAI ouvre-t-elle un bureau ?",
@@ -28,7 +34,7 @@ question's words send them to a path that suits them:
 ...                      "Cite les villes où OpenAI s'installe.",
 ...                      "Quel quotidien est cité à propos du conflit ?",
 ...                      "Qui a écrit l'article sur Munich ?"]]
-['reader', 'yesno', 'llm', 'metadata', 'llm', 'across', 'llm', 'reader', 'metadata']
+['reader', 'yesno', 'open', 'metadata', 'open', 'across', 'open', 'reader', 'metadata']
 
 «ou» (or) is no «où» (where), and «qui», «quand» joining a clause ask nothing:
 
@@ -46,7 +52,7 @@ import re
 
 from rag.text import fold_accents
 
-PATHS = ("reader", "yesno", "metadata", "across", "llm")
+PATHS = ("reader", "yesno", "metadata", "across", "open", "llm")
 
 _INTERROGATIVE = re.compile(
     r"\b(quoi|quel|quelle|quels|quelles|lequel|laquelle|lesquels|lesquelles|comment|combien|pourquoi)\b"
@@ -68,6 +74,8 @@ _ACROSS = re.compile(
 )
 # «Quels sont…», or an order at the start: «Cite…» (not «… est cité»)
 _LIST = re.compile(r"^\s*(quels|quelles) sont\b|^\s*(cite[rz]?|enumere[rz]?|liste[rz]?)\b")
+# «Quels ont été les principaux…», «Quelles sont les grandes étapes…»: a list, whatever its verb
+_PRINCIPAL = re.compile(r"^\s*(quels|quelles)\b.{0,25}\b(principa(?:l|le|les|ux)|grand(?:e|s|es)? (?:etapes|lignes))\b")
 _PUBLICATION = re.compile(
     r"\b(de quand date|date de publication|quand (l'|cet )?article|publie[es]? quand|quelle est la date de l'article)\b"
 )
@@ -125,11 +133,11 @@ def route(question: str) -> str:
     if asked_field(text):
         return "metadata"
     if _SUMMARY.search(text):
-        return "llm"
+        return "open"
     if _ACROSS.search(text):  # a yes/no across articles is for the LLM: no one sentence says it
         return "across" if interrogative else "llm"
-    if _LIST.search(text):
-        return "llm"
+    if _LIST.search(text) or _PRINCIPAL.search(text) or asks_explanation(question):
+        return "open"
     if text.startswith("est-ce qu") or not interrogative:
         return "yesno"
     return "reader"
