@@ -94,13 +94,21 @@ def _names(text: str) -> list[re.Match[str]]:
 
 
 def needs_context(question: str) -> bool:
-    """Whether ``question`` leans on an earlier one (the rules are in the module docstring)."""
+    """Whether ``question`` leans on an earlier one (the rules are in the module docstring).
+
+    >>> [needs_context(q) for q in ["Que s'est-il passé à Narbonne le 1er décembre ?", "Que se passe-t-il à Paris ?",
+    ...     "Qu'est-il arrivé au préfet de La Réunion ?", "Qu'a-t-il dit ?", "Quand ouvrira-t-il ?"]]
+    [False, False, False, True, True]
+    """
     if _CONNECTOR_RE.match(question) or any(pattern.search(question) for pattern in _ANAPHORA):
         return True
     for inversion in _INVERSION_RE.finditer(question):
         before = question[: inversion.start()]
         if inversion["verb"].lower() in ("faut", "agit") or re.search(r"(?i)\by\s+$", before):
             continue  # «faut-il», «s'agit-il», «y a-t-il»: no one is meant
+        impersonal = re.search(rf"(?i)\bqu(?:e\s+s{_A}|e\s+se\s+|{_A})$", before)
+        if inversion["verb"].lower() in ("est", "passe") and impersonal:
+            continue  # «Que s'est-il passé… ?», «Que se passe-t-il… ?», «Qu'est-il arrivé… ?»: impersonal
         if not _SUBJECT_RE.search(before) and not any(n.end() <= inversion.start() for n in _names(question)):
             return True
     words = content_words(question) - _INTERROGATIVES

@@ -241,8 +241,14 @@ class ReadingAnswerer:
     def gather(self, question: str, passages: Sequence[Passage], evidence: Sequence[Evidence]) -> list[Gathered]:
         """The sentences of ``passages`` that answer an open ``question`` (:mod:`rag.answer.gathering`),
         none when the passages cannot answer it: they hold too few of its words, or it names
-        something none mentions (:meth:`rag.answer.checking.AnswerChecker.refusal_reason`)."""
-        if self.checker.refusal_reason(without_scope(question), evidence) is not None:
+        something none mentions (:meth:`rag.answer.checking.AnswerChecker.refusal_reason`'s two
+        tests)."""
+        asked = without_scope(question)
+        if self.checker.coverage(asked, evidence) < self.checker.min_coverage:
+            return []
+        # A name of the question itself, not of the context a follow-up carries: «Que s'est-il
+        # passé à Bandol ?» after a question on Toulon needs Bandol, not Toulon.
+        if self.checker.missing_name(without_scope(own_question(question)), evidence):
             return []
         readings = self.reader.sentence_readings(own_question(question), [p.text for p in passages])
         ranked = rank_sentences(readings, passages, Overlap(self._analyzer, question, self.term_weights))
