@@ -306,3 +306,32 @@ def test_a_model_failure_is_one_line_and_a_bug_is_never_a_traceback(index):
     assert error["type"] == "server_error" and "secret" not in error["message"]
     streamed = buggy.post("/v1/chat/completions", json={**body, "stream": True})
     assert "secret" not in streamed.text and '"server_error"' in streamed.text
+
+
+@pytest.fixture(scope="module")
+def reading_server(index):
+    """The API over a pipeline with the reader (scripted): open questions take the open path."""
+    from rag.answer.checking import AnswerChecker
+    from rag.answer.reading import ReadingAnswerer
+    from tests.fakes import FakeReader
+
+    context = _context(index, FakeGenerator(("Texte", ".")))
+    checker = AnswerChecker()
+    reading = ReadingAnswerer(FakeReader("Munich", every_sentence=True), None, checker, min_confidence=0.5)
+    context.pipeline.reading, context.pipeline.checker = reading, checker
+    app, url = _serve(context, None)
+    yield url
+    app.close()
+
+
+def test_an_open_question_gets_the_quoted_sentences_and_each_ones_passage(reading_server):
+    completion = _client(reading_server).chat.completions.create(
+        model=MODEL_ID, messages=[{"role": "user", "content": "Résume l'article sur Munich."}]
+    )
+    content = completion.choices[0].message.content
+    quotes = [line for line in content.splitlines() if line.startswith("- « ")]
+    assert content.startswith("Selon les articles :") and len(quotes) >= 2, content
+    citations = {c["index"]: c for c in completion.model_extra["citations"]}
+    for line in quotes:
+        sentence, marker = line[len("- « ") :].rsplit(" » [", 1)
+        assert sentence in citations[int(marker.rstrip("]"))]["text"]  # word for word from the passage it cites
