@@ -12,6 +12,9 @@
 - ``python -m eval compare RUN_A RUN_B``: the metric deltas between two runs.
 - ``python -m eval dated [--limit N] [--json]``: the date-scoped questions (``eval/gold/dated.jsonl``
   over ``eval/datasets/dated/``), with and without the date filter (:mod:`eval.dated`).
+- ``python -m eval embed-bench [--variants …] [--caps native,avx2,avx512,avx512_vnni]``: passages
+  and tokens a second of each embedder on newsroom passages, natively and under ISA caps
+  (:mod:`eval.embed_bench`).
 - ``python -m eval open [--ways avant,citations,redaction:FILE.gguf]``: the open questions'
   gold set (``eval/gold/open.jsonl``: key points), each way of answering side by side
   (:mod:`eval.open.command`).
@@ -291,6 +294,10 @@ def main() -> int:
         from eval.dated import main as dated
 
         return dated(argv[1:])
+    if argv and argv[0] == "embed-bench":
+        from eval.embed_bench import main as embed_bench
+
+        return embed_bench(argv[1:])
     if argv and argv[0] == "open":
         from eval.open.command import main as open_questions
 

@@ -1,0 +1,43 @@
+"""The embedders' speed benchmark (eval/embed_bench.py): its passages and its token count."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eval.embed_bench import CAPS, count_tokens, markdown, sample_passages
+
+
+def test_passages_are_full_chunks_of_distinct_articles_drawn_the_same_way_each_time():
+    first, again = sample_passages(12), sample_passages(12)
+    assert first == again and len(first) == 12 and len(set(first)) == 12
+    assert all(640 <= len(p) <= 800 for p in first)  # 800-character chunks, never an article's short tail
+
+
+def test_tokens_are_counted_with_the_models_own_tokenizer():
+    class Encoding:
+        def __init__(self, text):
+            self.ids = text.split()
+
+    class Tokenizer:
+        def encode_batch(self, texts):
+            return [Encoding(t) for t in texts]
+
+    class Embedder:
+        tokenizer = Tokenizer()
+
+        def embed_passages(self, texts):
+            return np.zeros((len(texts), 2))
+
+    assert count_tokens(Embedder(), ["un deux trois", "quatre"]) == 4
+    assert count_tokens(object(), ["un"]) == 0  # unknown: no figure rather than a guess
+
+
+def test_the_report_names_the_cpu_and_a_failed_run_in_one_line():
+    rows = [
+        {"variant": "m", "cap": "avx2", "passages_per_s": 3.9, "tokens_per_s": 710.0, "query_ms": 120.0, "load_s": 6.0},
+        {"variant": "m", "cap": "avx512", "error": "ModelLoadError: absent"},
+    ]
+    text = markdown(rows, "AMD EPYC (avx2)")
+    assert text.startswith("CPU : AMD EPYC (avx2)") and "| m | avx2 | 3.9 | 710.0 |" in text
+    assert "| m | avx512 | erreur : ModelLoadError: absent |" in text
+    assert set(CAPS) >= {"native", "avx2", "avx512", "avx512_vnni"} and CAPS["native"] == {}
