@@ -294,37 +294,3 @@ def compose_shared(parts: list[Part], found: list[list[Name]]) -> Composition:
         list(numbers),
         tuple((part.number, name.start, name.end) for part, names in zip(parts, found, strict=True) for name in names),
     )
-
-
-# A sentence repeats the quotation when it holds the answer and this share of the quotation's
-# content words: agency wires run in several outlets with small edits («ont été effectuées»
-# becomes «a procédé»), and a figure that differs is another fact, not a repeat.
-REPEAT_SHARE = 0.75
-
-
-def repeats(sentence: str, text: str, answer: str = "") -> bool:
-    """Whether a sentence of ``text`` says ``sentence`` again: it holds ``answer`` and
-    :data:`REPEAT_SHARE` of ``sentence``'s content words.
-
-    >>> said = "Vingt personnes ont été interpellées samedi à Paris."
-    >>> repeats(said, "Bilan. Samedi, vingt personnes ont été interpellées à Paris, selon la police.", "Vingt")
-    True
-    >>> repeats(said, "Vingt personnes ont manifesté à Lyon.", "Vingt")
-    False
-    >>> repeats("Samedi, 450 personnes ont été arrêtées.", "Samedi, 400 personnes ont été arrêtées.", "450")
-    False
-    """
-    from rag.answer.citations import content_words
-    from rag.evidence import split_sentences
-    from rag.text import fold_accents
-
-    words = content_words(sentence)
-    if len(words) < 3:
-        return False
-    wanted = " ".join(fold_accents(answer.lower()).split())
-    for other in split_sentences(text):
-        if wanted and wanted not in " ".join(fold_accents(other.lower()).split()):
-            continue
-        if len(words & content_words(other)) >= REPEAT_SHARE * len(words):
-            return True
-    return False
