@@ -31,9 +31,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from rag.answer.checking import AnswerChecker, AnswerSentence, is_looping, is_refusal
+from rag.answer.checking import AnswerChecker, AnswerSentence, CheckedAnswer, is_looping, is_refusal
 from rag.answer.citations import CitationStream, lexical_attributor
-from rag.answer.gathering import Gathered, as_evidence, compose_evidence
+from rag.answer.gathering import as_evidence, compose_evidence
 from rag.answer.generation import Generator
 from rag.answer.generator_process import GenerationError
 from rag.answer.prompting import REFUSAL, build_prompt
@@ -83,12 +83,6 @@ class Answer:
     def revised(self) -> bool:
         """Whether the check changed the streamed draft."""
         return " ".join(self.draft.split()) != " ".join(self.text.split())
-
-
-def _numbered(gathered: Sequence[Gathered]) -> list[tuple[int, Gathered]]:
-    """Each gathered sentence with its passage's marker (the passages in the order they come)."""
-    order = {index: n for n, index in enumerate(dict.fromkeys(g.passage for g in gathered), 1)}
-    return [(order[g.passage], g) for g in gathered]
 
 
 def clean_question(question: str) -> str:
@@ -299,7 +293,6 @@ class Pipeline:
                 search_question=search, path="open", **labels,
             )  # fmt: skip
         shown, gathered_evidence = as_evidence(gathered, passages)
-        spans = tuple((n, g.start, g.end) for n, g in _numbered(gathered))
         draft, first_token_s, chunks, prose, dropped, note = "", None, 0, [], [], ""
         if self.open_answer == "write":
             prompt = writing_prompt(search, gathered_evidence)
@@ -312,12 +305,11 @@ class Pipeline:
                 note = WRITER_FAILED
             if note:
                 yield "\n\n"  # what streamed is replaced by the evidence below
+        composed = compose_evidence(gathered, passages, note)  # its spans mark the evidence either way
         if prose:
-            text = " ".join(s.render() for s in prose)
-            citations = list(dict.fromkeys(n for s in prose for n in s.citations))
-            sentences, path = prose, "open"
+            written = CheckedAnswer(prose, refused=False)
+            text, citations, sentences, path = written.text, written.citations, prose, "open"
         else:
-            composed = compose_evidence(gathered, passages, note)
             text, citations, sentences, path = composed.text, composed.citations, composed.sentences, "evidence"
             yield text
         elapsed = time.perf_counter() - started
@@ -335,7 +327,7 @@ class Pipeline:
             dropped=dropped,
             search_question=search,
             path=path,
-            spans=spans,
+            spans=composed.spans,
             source_dates=dates_sentence(shown, citations),
             **labels,
         )

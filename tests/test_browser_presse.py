@@ -71,11 +71,7 @@ def test_five_newsroom_answers_over_the_archive(presse_server, gold):
     sync_playwright, expect = _playwright()
     _, items, _ = gold
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1900}, locale="fr-FR")
-        page.set_default_timeout(30_000)
-        page.goto(presse_server)
-        page.locator("#depeche-question textarea").wait_for(state="visible")
+        browser, page = _chat_page(playwright, presse_server)
         started = time.perf_counter()
 
         person = ask(page, items["person"].question)
@@ -109,11 +105,7 @@ def test_three_open_answers_quote_what_several_sentences_say(presse_server, gold
     sync_playwright, expect = _playwright()
     _, _, open_items = gold
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1900}, locale="fr-FR")
-        page.set_default_timeout(30_000)
-        page.goto(presse_server)
-        page.locator("#depeche-question textarea").wait_for(state="visible")
+        browser, page = _chat_page(playwright, presse_server)
         for item in open_items:
             said = ask(page, item.question).inner_text()
             lines = [line for line in said.splitlines() if line.strip().startswith("«")]
@@ -125,6 +117,16 @@ def test_three_open_answers_quote_what_several_sentences_say(presse_server, gold
         page.screenshot(path=str(OPEN_SCREENSHOT), full_page=True)
         browser.close()
     assert OPEN_SCREENSHOT.stat().st_size > 10_000
+
+
+def _chat_page(playwright, url: str):
+    """Chromium on the chat window, tall enough for several answers, ready for a question."""
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 1900}, locale="fr-FR")
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    page.locator("#depeche-question textarea").wait_for(state="visible")
+    return browser, page
 
 
 def _grow_chat(page) -> None:

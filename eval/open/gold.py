@@ -18,14 +18,13 @@ One JSON object per line:
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from eval.open.points import fold, key_in
-from eval.presse.gold import normalized
+from eval.presse.gold import normalized, read_lines
 from rag.config import PROJECT_ROOT
 from rag.errors import DocumentError
 
@@ -78,13 +77,12 @@ def parse(row: dict) -> OpenItem:
 
 
 def read(path: Path) -> list[OpenItem]:
-    """The items of a gold file; a line that is no item stops with one line naming it."""
+    """The items of a gold file; an unreadable file, or a line that is no item, stops with one
+    line naming it (the lines are read as the newsroom set's: :func:`eval.presse.gold.read_lines`)."""
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, row in read_lines(path):
         try:
-            items.append(parse(json.loads(line)))
+            items.append(parse(row))
         except (ValueError, KeyError, TypeError) as error:
             raise DocumentError(f"{path.name}, ligne {number} : entrée illisible ({error}).") from error
     return items
