@@ -92,7 +92,7 @@ def main() -> int:
         settings = settings.with_(retrieval_mode=args.mode)
     from rag.components import build_pipeline
 
-    pipeline = build_pipeline(settings)
+    pipeline = build_pipeline(settings, wait_for_model=args.command == "chat")
     if args.command == "chat":
         chat(pipeline)
     else:

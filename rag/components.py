@@ -30,15 +30,16 @@ def lazy_embedder(settings: Settings) -> LazyEmbedder:
     return LazyEmbedder(settings.embed_model, lambda: load_embedder(settings))
 
 
-def load_generator(settings: Settings) -> ProcessGenerator:
-    """The llama.cpp model, loaded in its own supervised process (:mod:`rag.answer.generator_process`)."""
+def load_generator(settings: Settings, *, wait: bool = True) -> ProcessGenerator:
+    """The llama.cpp model, loaded in its own supervised process (:mod:`rag.answer.generator_process`);
+    ``wait=False``: returns once the process is started, before the model is loaded."""
     spec = llama_spec(
         resolve_gguf(settings.llm_path, settings.cache),
         threads=settings.threads,
         context_tokens=settings.context_tokens,
         max_tokens=settings.max_answer_tokens,
     )
-    return ProcessGenerator(spec, timeout_s=settings.generation_timeout)
+    return ProcessGenerator(spec, timeout_s=settings.generation_timeout, wait=wait)
 
 
 def resolved_min_similarity(settings: Settings) -> float:
@@ -97,11 +98,13 @@ def load_reading(
     refusal`` fits it from what this reads)."""
     if settings.answer_mode != "reader":
         return None
-    from rag.answer.reader import Reader
+    from rag.answer.reader_openvino import OpenVINOReader, ensure_reader_export
     from rag.answer.refusal import RefusalModel
+    from rag.cpu import compiled_cache
     from rag.e5_convert import ensure_e5_model
 
-    reader = Reader(ensure_e5_model(settings.cache), threads=settings.threads)
+    folder = ensure_reader_export(ensure_e5_model(settings.cache), settings.cache)
+    reader = OpenVINOReader(folder, threads=settings.threads, compiled=compiled_cache(settings.cache))
     return ReadingAnswerer(
         reader,
         generator,
@@ -115,12 +118,17 @@ def load_reading(
     )
 
 
-def build_pipeline(settings: Settings) -> Pipeline:
+def build_pipeline(settings: Settings, *, wait_for_model: bool = True) -> Pipeline:
+    """The whole pipeline. ``wait_for_model=False`` (``python -m rag ask``): the language model's
+    process loads beside the other models, and only an answer that needs it waits for it."""
     store = open_store(settings)  # fails fast, before any model loads
+    generator = load_generator(settings, wait=False)  # its process loads while the rest does
     embedder = None if settings.retrieval_mode == "bm25" else load_embedder(settings)
     retriever = make_retriever(settings.retrieval_mode, store, embedder, alpha=resolved_hybrid_alpha(settings))
-    generator, checker = load_generator(settings), make_checker(settings, embedder)
+    checker = make_checker(settings, embedder)
     reading = load_reading(settings, generator, checker, store)
+    if wait_for_model:
+        generator.wait_ready()  # a model that does not load fails here, with its own message
     return Pipeline(
         retriever,
         generator,

@@ -168,9 +168,10 @@ class SentenceTransformerEmbedder:
 def load_embedding_model(name: str, *, cache: Path, threads: int, show_progress: bool = False) -> Embedder:
     """The embedder for ``name``: OpenVINO for an exported packaged model, sentence-transformers otherwise."""
     if name in OPENVINO_MODELS:
+        from rag.cpu import compiled_cache
         from rag.embedding_openvino import OpenVINOEmbedder
 
-        return OpenVINOEmbedder(name, resolve_model_path(name, cache), threads=threads)
+        return OpenVINOEmbedder(name, resolve_model_path(name, cache), threads=threads, compiled=compiled_cache(cache))
     return SentenceTransformerEmbedder(name, cache=cache, show_progress=show_progress)
 
 

@@ -192,7 +192,9 @@ def ensure_int8_export(source: Path, cache: Path) -> Path:
 class OpenVINOEmbedder:
     """An exported folder (:func:`export_int8`) run by OpenVINO; same interface as the other embedders."""
 
-    def __init__(self, name: str, folder: Path, *, threads: int, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(
+        self, name: str, folder: Path, *, threads: int, batch_size: int = BATCH_SIZE, compiled: Path | None = None
+    ) -> None:
         import openvino as ov
         from tokenizers import Tokenizer
 
@@ -205,6 +207,8 @@ class OpenVINOEmbedder:
                 "INFERENCE_PRECISION_HINT": "f32",
                 "PERFORMANCE_HINT": "LATENCY",
             }
+            if compiled is not None:  # OpenVINO's compiled-model cache: a second start skips the compile
+                config["CACHE_DIR"] = str(compiled)
             self.compiled = ov.Core().compile_model(str(folder / "model.xml"), "CPU", config)
         except (OSError, ValueError, RuntimeError) as error:
             raise ModelLoadError(f"Chargement du modèle d'embedding {name} ({folder}) impossible : {error}") from None

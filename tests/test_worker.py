@@ -141,3 +141,19 @@ def test_the_pipeline_turns_a_dead_model_into_one_line_and_answers_the_next(sett
         assert "Munich" in pipeline.answer(question).text
     finally:
         generator.close()
+
+
+def test_a_model_not_waited_for_loads_behind_and_its_first_use_waits():
+    generator = ProcessGenerator(Spec(TARGET), timeout_s=30.0, wait=False)
+    try:
+        assert generator.worker.info is None  # returned before the model said it was loaded
+        assert generator.name  # the first use waits for it
+        assert generator.worker.info is not None
+    finally:
+        generator.close()
+
+
+def test_a_model_not_waited_for_that_does_not_load_fails_at_its_first_use():
+    generator = ProcessGenerator(Spec("tests.worker_targets:unloadable", ("x.gguf",)), timeout_s=5, wait=False)
+    with pytest.raises(ModelLoadError, match="x.gguf"):
+        generator.wait_ready()

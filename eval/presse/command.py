@@ -31,6 +31,7 @@ from eval.presse.archive import ARCHIVE, documents, load_archive, subset
 from eval.presse.gold import load_presse_gold
 from eval.presse.run import PresseResult, ask_all, by_kind, by_path, summary
 from rag.config import PROJECT_ROOT, Settings
+from rag.cpu import Cpu
 
 GOLD = PROJECT_ROOT / "eval" / "gold" / "presse.jsonl"
 DEFAULT_ARTICLES = 1500
@@ -133,17 +134,7 @@ def markdown(results: Sequence[PresseResult], info: dict, seeds: dict | None) ->
 
 def cpu_flags() -> str:
     """The CPU's model and the vector instructions that matter to the models' speed."""
-    model, flags = "?", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model == "?":
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile", "amx_int8")
-    return f"{model} ({', '.join(f for f in wanted if f in flags) or 'sans AVX2'})"
+    return Cpu.read().describe()
 
 
 def seeds_figures(parts, settings: Settings) -> dict:

@@ -30,17 +30,38 @@ class ProcessGenerator:
 
     ``spec`` builds the served generator in the child (``LlamaGenerator`` by default, see
     :func:`llama_spec`; tests serve fakes). The constructor waits until it is loaded, so a
-    model that does not load fails here, with its own message.
+    model that does not load fails here, with its own message; with ``wait=False`` (a
+    one-question command, whose answer may never need the model) it starts the process and
+    returns at once, and the first use waits for it.
     """
 
-    def __init__(self, spec: Spec, *, timeout_s: float) -> None:
+    def __init__(self, spec: Spec, *, timeout_s: float, wait: bool = True) -> None:
         self.timeout_s = timeout_s
+        self.spec = spec
         self.worker = Worker(spec, what="Le modèle de langue")
+        self.worker.start()
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait until the model is loaded; a model that does not load fails here."""
         self.worker.wait_ready()
-        info = self.worker.info or {}
-        self.name = info.get("name", spec.factory)
-        self.system_info = info.get("system_info", "")
-        self.chat_template = info.get("chat_template")
+
+    def _info(self) -> dict:
+        self.worker.wait_ready()
+        return self.worker.info or {}
+
+    @property
+    def name(self) -> str:
+        return self._info().get("name", self.spec.factory)
+
+    @property
+    def system_info(self) -> str:
+        return self._info().get("system_info", "")
+
+    @property
+    def chat_template(self) -> str | None:
+        return self._info().get("chat_template")
 
     def fits(self, prompt: Prompt) -> bool:
         return self._call("fits", prompt)

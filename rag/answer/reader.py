@@ -332,6 +332,9 @@ class Reader:
         """The probability that ``reading`` is right, knowing what the answer check knows."""
         return self.calibration.probability(reading.margin, coverage, missing_name)
 
+    def encode(self, question: str, passages: Sequence[str]) -> Windows:
+        return encode_windows(self.tokenizer, question, passages)
+
     def logits(self, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
         with self._lock, self._torch.inference_mode():
             out = self.model(
@@ -351,7 +354,7 @@ class Reader:
         its better reading."""
         if not passages:
             return []
-        windows = encode_windows(self.tokenizer, question, passages)
+        windows = self.encode(question, passages)
         starts, ends = self.logits(windows)
         asked = content_words(question)
         best: dict[tuple[int, int], Reading] = {}
