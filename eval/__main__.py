@@ -15,6 +15,8 @@
 - ``python -m eval embed-bench [--variants …] [--caps native,avx2,avx512,avx512_vnni]``: passages
   and tokens a second of each embedder on newsroom passages, natively and under ISA caps
   (:mod:`eval.embed_bench`).
+- ``python -m eval cold-start [--runs 5]``: a cold ``python -m rag ask`` and ``make chat`` to
+  its page, minimum, median and maximum over fresh processes (:mod:`eval.cold_start`).
 - ``python -m eval open [--ways avant,citations,redaction:FILE.gguf]``: the open questions'
   gold set (``eval/gold/open.jsonl``: key points), each way of answering side by side
   (:mod:`eval.open.command`).
@@ -294,6 +296,10 @@ def main() -> int:
         from eval.dated import main as dated
 
         return dated(argv[1:])
+    if argv and argv[0] == "cold-start":
+        from eval.cold_start import main as cold_start
+
+        return cold_start(argv[1:])
     if argv and argv[0] == "embed-bench":
         from eval.embed_bench import main as embed_bench
 
