@@ -27,9 +27,16 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from rag.config import PROJECT_ROOT, Settings
 
-VARIANTS = ("embeddinggemma-300m-int8", "google/embeddinggemma-300m", "intfloat/multilingual-e5-small")
+VARIANTS = (
+    "google/embeddinggemma-300m",  # first: the reference the other variants of the model are compared with
+    "embeddinggemma-300m-int8",
+    "embeddinggemma-300m-openvino-fp32",
+    "intfloat/multilingual-e5-small",
+)
 CAPS: dict[str, dict[str, str]] = {
     "native": {},
     "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
@@ -76,8 +83,24 @@ def count_tokens(embedder, texts: list[str]) -> int:
     return 0
 
 
-def measure(variant: str, passages: list[str]) -> dict[str, float | str]:
-    """One variant in this process: load, warm up, embed every passage (timed)."""
+# A variant's vectors are compared with its model's reference: the same model in fp32 through
+# sentence-transformers. Interchangeable (one model) at a cosine of at least INTERCHANGEABLE.
+REFERENCE = {
+    "embeddinggemma-300m-int8": "google/embeddinggemma-300m",
+    "embeddinggemma-300m-openvino-fp32": "google/embeddinggemma-300m",
+}
+INTERCHANGEABLE = 0.99
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """Row-wise cosine of two sets of normalized vectors: its minimum, 5th percentile and median."""
+    values = (a * b).sum(axis=1)
+    return {"min": float(values.min()), "p5": float(np.percentile(values, 5)), "median": float(np.median(values))}
+
+
+def measure(variant: str, passages: list[str], vectors: Path | None = None) -> dict[str, float | str]:
+    """One variant in this process: load, warm up, embed every passage (timed); the vectors are
+    saved to ``vectors`` (.npy) for the comparison between variants."""
     from rag.embedding import load_embedding_model
 
     settings = Settings.from_env()
@@ -86,8 +109,10 @@ def measure(variant: str, passages: list[str]) -> dict[str, float | str]:
     embedder.embed_passages(passages[:WARMUP])
     loaded = time.perf_counter() - started
     started = time.perf_counter()
-    embedder.embed_passages(passages)
+    embedded = embedder.embed_passages(passages)
     seconds = time.perf_counter() - started
+    if vectors is not None:
+        np.save(vectors, embedded)
     tokens = count_tokens(embedder, passages)
     query_started = time.perf_counter()
     for text in passages[:10]:
@@ -104,30 +129,53 @@ def measure(variant: str, passages: list[str]) -> dict[str, float | str]:
     }
 
 
+def vectors_file(runs: Path, variant: str, cap: str) -> Path:
+    return runs / f"embed-bench-{variant.replace('/', '_')}-{cap}.npy"
+
+
 def run(variant: str, cap: str, passages_file: Path) -> dict:
     """One variant under one cap, in a fresh process (the caps are read when the libraries load)."""
     env = {**os.environ, **CAPS[cap]}
+    vectors = vectors_file(passages_file.parent, variant, cap)
     command = [sys.executable, "-m", "eval.embed_bench", "--worker", variant, "--from", str(passages_file)]
+    command += ["--vectors", str(vectors)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=PROJECT_ROOT, check=False)
     if done.returncode != 0:
         return {"variant": variant, "cap": cap, "error": (done.stderr.strip().splitlines() or ["?"])[-1]}
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "cap": cap}
 
 
+def compare(rows: list[dict], runs: Path) -> None:
+    """Add to each row its vectors' cosine to its reference: the model's fp32 vectors, natively
+    (for its other runtimes and precisions), or its own native run (for a capped run)."""
+    for row in rows:
+        if "error" in row:
+            continue
+        reference = REFERENCE.get(row["variant"], row["variant"])
+        if reference == row["variant"] and row["cap"] == "native":
+            continue
+        theirs = vectors_file(runs, reference, "native")
+        ours = vectors_file(runs, row["variant"], row["cap"])
+        if theirs.is_file() and ours.is_file():
+            row["cosine"] = {**cosines(np.load(ours), np.load(theirs)), "to": f"{reference}, native"}
+
+
 def markdown(rows: list[dict], cpu: str) -> str:
     lines = [
         f"CPU : {cpu}",
         "",
-        "| variant | cap | passages/s | tokens/s | query (ms) | load (s) |",
-        "|---|---|---|---|---|---|",
+        "| variant | cap | passages/s | tokens/s | query (ms) | load (s) | cosine to reference (min / p5 / median) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         if "error" in row:
-            lines.append(f"| {row['variant']} | {row['cap']} | erreur : {row['error']} | | | |")
+            lines.append(f"| {row['variant']} | {row['cap']} | erreur : {row['error']} | | | | |")
         else:
+            cos = row.get("cosine")
+            same = "—" if not cos else f"{cos['min']:.4f} / {cos['p5']:.4f} / {cos['median']:.4f} ({cos['to']})"
             lines.append(
                 f"| {row['variant']} | {row['cap']} | {row['passages_per_s']} | {row['tokens_per_s'] or '—'} "
-                f"| {row['query_ms']} | {row['load_s']} |"
+                f"| {row['query_ms']} | {row['load_s']} | {same} |"
             )
     return "\n".join(lines)
 
@@ -142,9 +190,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--from", dest="source", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--vectors", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(measure(args.worker, json.loads(args.source.read_text(encoding="utf-8")))))
+        print(json.dumps(measure(args.worker, json.loads(args.source.read_text(encoding="utf-8")), args.vectors)))
         return 0
     caps = [c.strip() for c in args.caps.split(",") if c.strip()]
     unknown = [c for c in caps if c not in CAPS]
@@ -155,6 +204,7 @@ def main(argv: list[str]) -> int:
     passages_file = runs / "embed-bench-passages.json"  # ignored, like every run
     passages_file.write_text(json.dumps(sample_passages(args.passages), ensure_ascii=False), encoding="utf-8")
     rows = [run(v.strip(), cap, passages_file) for v in args.variants.split(",") if v.strip() for cap in caps]
+    compare(rows, runs)
     cpu = cpu_flags()
     if args.json:
         print(json.dumps({"cpu": cpu, "rows": rows}, ensure_ascii=False))

@@ -27,6 +27,7 @@ from rag.cli import run
 from rag.config import Settings
 from rag.errors import FeedError, IndexCorruptedError, ModelMismatchError
 from rag.store.backend import index_present, indexed_sources, open_index
+from rag.vector_cache import kept_until_published
 
 
 def build(settings: Settings, folders: list[Path], if_missing: bool, force: bool) -> int:
@@ -53,7 +54,8 @@ def build(settings: Settings, folders: list[Path], if_missing: bool, force: bool
     from index.build import build_index
     from rag.components import load_embedder
 
-    report = build_index(settings, sources, load_embedder(settings))
+    with kept_until_published(load_embedder(settings), settings.home) as embedder:
+        report = build_index(settings, sources, embedder)
     for reason in report.skipped:
         print(f"  ignoré : {reason}")
     print(report.summary())
@@ -74,7 +76,8 @@ def add(settings: Settings, paths: list[Path], keep_near_duplicates: bool) -> in
     from index.update import add_documents
     from rag.components import lazy_embedder
 
-    report = add_documents(settings, paths, lazy_embedder(settings), keep_near_duplicates=keep_near_duplicates)
+    with kept_until_published(lazy_embedder(settings), settings.home) as embedder:
+        report = add_documents(settings, paths, embedder, keep_near_duplicates=keep_near_duplicates)
     _print_report(report)
     return 0
 
@@ -91,7 +94,8 @@ def rebuild(settings: Settings) -> int:
     from index.update import rebuild_index
     from rag.components import lazy_embedder
 
-    report = rebuild_index(settings, lazy_embedder(settings))
+    with kept_until_published(lazy_embedder(settings), settings.home) as embedder:
+        report = rebuild_index(settings, embedder)
     _print_report(report)
     return 0
 
@@ -190,11 +194,11 @@ def add_feeds(settings: Settings, locations: list[str], keep_near_duplicates: bo
     from index.feeds import add_feed
     from rag.components import lazy_embedder
 
-    embedder = lazy_embedder(settings)
     failed = 0
     for location in locations:
         try:
-            report = add_feed(settings, location, embedder, keep_near_duplicates=keep_near_duplicates)
+            with kept_until_published(lazy_embedder(settings), settings.home) as embedder:
+                report = add_feed(settings, location, embedder, keep_near_duplicates=keep_near_duplicates)
         except FeedError as error:
             print(f"Erreur : {error}", file=sys.stderr)
             failed += 1

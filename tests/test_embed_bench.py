@@ -41,3 +41,25 @@ def test_the_report_names_the_cpu_and_a_failed_run_in_one_line():
     assert text.startswith("CPU : AMD EPYC (avx2)") and "| m | avx2 | 3.9 | 710.0 |" in text
     assert "| m | avx512 | erreur : ModelLoadError: absent |" in text
     assert set(CAPS) >= {"native", "avx2", "avx512", "avx512_vnni"} and CAPS["native"] == {}
+
+
+def test_each_variant_is_compared_with_its_models_reference_and_a_capped_run_with_its_own_native_run(tmp_path):
+    from eval.embed_bench import compare, vectors_file
+
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(20, 8))
+    reference /= np.linalg.norm(reference, axis=1, keepdims=True)
+    close = reference + 0.01 * rng.normal(size=reference.shape)
+    close /= np.linalg.norm(close, axis=1, keepdims=True)
+    np.save(vectors_file(tmp_path, "google/embeddinggemma-300m", "native"), reference)
+    np.save(vectors_file(tmp_path, "embeddinggemma-300m-int8", "native"), close)
+    np.save(vectors_file(tmp_path, "embeddinggemma-300m-int8", "avx2"), close)
+    rows = [
+        {"variant": "google/embeddinggemma-300m", "cap": "native"},
+        {"variant": "embeddinggemma-300m-int8", "cap": "native"},
+        {"variant": "embeddinggemma-300m-int8", "cap": "avx2"},
+    ]
+    compare(rows, tmp_path)
+    assert "cosine" not in rows[0]  # the reference itself
+    assert 0.99 < rows[1]["cosine"]["min"] < 1.0 and rows[1]["cosine"]["to"] == "google/embeddinggemma-300m, native"
+    assert rows[2]["cosine"]["min"] > 0.99  # a capped run is compared with the model's reference too

@@ -32,6 +32,7 @@ from index.update import add_documents, remove_documents
 from rag.config import Settings
 from rag.documents import SUPPORTED_SUFFIXES
 from rag.errors import DepecheError
+from rag.vector_cache import kept_until_published
 from ui.uploads import MAX_FILE_BYTES, MAX_FILES, megabytes, save_uploads, upload_folder
 
 log = logging.getLogger(__name__)
@@ -167,14 +168,15 @@ class CorpusActions:
         if not saved:
             return Outcome("Aucun fichier indexé.", refused)
         try:
-            report = add_documents(
-                self.settings,
-                saved,
-                self.embedder(),
-                keep_near_duplicates=keep_near_duplicates,
-                progress=progress,
-                on_wait=on_wait,
-            )
+            with kept_until_published(self.embedder(), self.settings.home) as embedder:
+                report = add_documents(
+                    self.settings,
+                    saved,
+                    embedder,
+                    keep_near_duplicates=keep_near_duplicates,
+                    progress=progress,
+                    on_wait=on_wait,
+                )
         except DepecheError as error:
             return Outcome(str(error), refused)
         return Outcome(report.summary(), (*refused, *report.notes()))
