@@ -31,10 +31,12 @@ import numpy as np
 
 from rag.config import PROJECT_ROOT, Settings
 
+# A variant is a packaged model's name, with ``:runtime`` for a model that has several
+# (rag.embedding.RUNTIMES).
 VARIANTS = (
-    "google/embeddinggemma-300m",  # first: the reference the other variants of the model are compared with
+    "google/embeddinggemma-300m:sentence-transformers",  # first: the reference the others are compared with
     "embeddinggemma-300m-int8",
-    "embeddinggemma-300m-openvino-fp32",
+    "google/embeddinggemma-300m:openvino-fp32",
     "intfloat/multilingual-e5-small",
 )
 CAPS: dict[str, dict[str, str]] = {
@@ -86,8 +88,8 @@ def count_tokens(embedder, texts: list[str]) -> int:
 # A variant's vectors are compared with its model's reference: the same model in fp32 through
 # sentence-transformers. Interchangeable (one model) at a cosine of at least INTERCHANGEABLE.
 REFERENCE = {
-    "embeddinggemma-300m-int8": "google/embeddinggemma-300m",
-    "embeddinggemma-300m-openvino-fp32": "google/embeddinggemma-300m",
+    "embeddinggemma-300m-int8": VARIANTS[0],
+    "google/embeddinggemma-300m:openvino-fp32": VARIANTS[0],
 }
 INTERCHANGEABLE = 0.99
 
@@ -105,7 +107,8 @@ def measure(variant: str, passages: list[str], vectors: Path | None = None) -> d
 
     settings = Settings.from_env()
     started = time.perf_counter()
-    embedder = load_embedding_model(variant, cache=settings.cache, threads=settings.threads)
+    name, _, runtime = variant.partition(":")
+    embedder = load_embedding_model(name, cache=settings.cache, threads=settings.threads, runtime=runtime or None)
     embedder.embed_passages(passages[:WARMUP])
     loaded = time.perf_counter() - started
     started = time.perf_counter()
@@ -130,7 +133,7 @@ def measure(variant: str, passages: list[str], vectors: Path | None = None) -> d
 
 
 def vectors_file(runs: Path, variant: str, cap: str) -> Path:
-    return runs / f"embed-bench-{variant.replace('/', '_')}-{cap}.npy"
+    return runs / f"embed-bench-{variant.replace('/', '_').replace(':', '_')}-{cap}.npy"
 
 
 def run(variant: str, cap: str, passages_file: Path) -> dict:

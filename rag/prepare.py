@@ -10,6 +10,7 @@ ready, it only checks the markers the assembly left (sizes and pinned sha256s) a
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 
@@ -17,14 +18,18 @@ from rag.answer.reader_openvino import ensure_reader_export
 from rag.cli import run
 from rag.config import Settings
 from rag.embedding import PACKAGED_MODELS, resolve_model_path
+from rag.embedding_choice import FAST_ALTERNATIVE, TARGET, Choice, ensure_choice, indexed_model
 from rag.models import resolve_gguf
 
 
 def main() -> int:
     logging.getLogger("rag").setLevel(logging.INFO)  # the first-use messages (assembly, export)
-    settings = Settings.from_env()
     started = time.perf_counter()
+    settings = Settings.from_env()
     gguf = resolve_gguf(settings.llm_path, settings.cache)
+    if not os.environ.get("DEPECHE_EMBED_MODEL", "").strip():  # a model set by hand is used as is
+        say_choice(ensure_choice(settings), settings)
+        settings = Settings.from_env()  # the index's model, else the one just chosen
     embedding = settings.embed_model
     if embedding in PACKAGED_MODELS:
         embedding = f"{embedding} ({resolve_model_path(embedding, settings.cache)})"
@@ -34,6 +39,26 @@ def main() -> int:
         ensure_reader_export(ensure_e5_model(settings.cache), settings.cache)
     print(f"Modèles prêts en {time.perf_counter() - started:.1f} s : {gguf.name}, {embedding}.", file=sys.stderr)
     return 0
+
+
+def say_choice(choice: Choice, settings: Settings) -> None:
+    """This CPU's measured speeds, and what follows from them, in a line or three."""
+    print(choice.summary(), file=sys.stderr)
+    fastest = choice.fastest
+    built = indexed_model(settings.index_dir)
+    if built and built != fastest.model:
+        print(
+            f"L'index existant reste avec {built} ; `DEPECHE_EMBED_MODEL={fastest.model} python -m index rebuild` "
+            "le recalcule avec le modèle le plus rapide ici.",
+            file=sys.stderr,
+        )
+    if fastest.passages_per_s < TARGET:
+        print(
+            f"Moins de {TARGET:.0f} passages/s sur ce processeur : pour indexer plus vite, "
+            f"DEPECHE_EMBED_MODEL={FAST_ALTERNATIVE} (environ 14 passages/s, recherche un peu moins bonne ; "
+            "docs/indexing-speed.md).",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def test_the_export_runs_in_a_child_without_telemetry_and_fails_in_one_line(monk
 
     monkeypatch.setattr(embedding_openvino.subprocess, "run", failing_child)
     with pytest.raises(ModelLoadError, match="RuntimeError: boom$"):
-        embedding_openvino.ensure_int8_export(source, tmp_path / "cache")
+        embedding_openvino.ensure_export(source, tmp_path / "cache")
     assert seen["command"][1:3] == ["-m", "rag.embedding_openvino"]
     assert seen["env"]["CI"] == "true" and seen["env"]["NNCF_CI"] == "1"
 
@@ -122,3 +122,19 @@ def test_the_assembled_model_and_its_export_match_their_pins(int8):
     assert manifest["source_sha256"] == FILES["model.safetensors"]
     for name, meta in manifest["files"].items():
         assert file_sha256(cache / "embeddinggemma-300m-openvino-int8" / name) == meta["sha256"], name
+
+
+@pytest.mark.integration
+def test_the_fp32_models_runtimes_are_one_model_and_int8_is_another(int8, fp32):
+    """Vectors of every runtime of a model are interchangeable (cosine ≥ 0.99, issue 34): OpenVINO
+    fp32 gives sentence-transformers' vectors, so an index built with one is searched with the
+    other; int8's are further, so it is a model of its own, with its own name in the index."""
+    openvino = load_embedding_model(
+        "google/embeddinggemma-300m", cache=Settings.from_env().cache, threads=2, runtime="openvino-fp32"
+    )
+    assert openvino.name == fp32.name and openvino.dimension == fp32.dimension
+    reference = fp32.embed_passages(PASSAGES)
+    same = np.sum(openvino.embed_passages(PASSAGES) * reference, axis=1)
+    queries = np.array([float(openvino.embed_query(q) @ fp32.embed_query(q)) for q in QUESTIONS])
+    assert same.min() >= 0.9999 and queries.min() >= 0.9999, (same, queries)
+    assert np.sum(int8.embed_passages(PASSAGES) * reference, axis=1).min() < 0.9999 and int8.name != fp32.name

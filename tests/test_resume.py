@@ -15,6 +15,7 @@ from rag.store.backend import open_index
 from rag.vector_cache import PENDING, kept_until_published
 from tests.fakes import FakeEmbedder
 
+
 def _articles(folder, count: int) -> None:
     """``count`` articles of distinct made-up words (no two near duplicates), about 8 passages each."""
     rng = random.Random(0)
