@@ -26,6 +26,8 @@
   the newsroom set's first half), :mod:`eval.refusal`.
 - ``python -m eval dedup [--json]``: duplicate detection measured on ``eval/gold/dedup.jsonl``.
 - ``python -m eval ingest [--json]``: the indexing benchmark (add, rebuild, one article).
+- ``python -m eval ingest-memory [--megabytes 50] [--files 10000]``: an index build's peak memory
+  on a 50 MB text file and on 10,000 one-line files (:mod:`eval.ingest_memory`).
 - ``python -m eval feedback [--export FILE.jsonl]``: the readers' 👍/👎, counted or exported
   as gold-set candidates (:mod:`rag.feedback`).
 - ``python -m eval soak [--questions 1000]``: one question after another through the served chat,
@@ -296,6 +298,10 @@ def main() -> int:
         from eval.dated import main as dated
 
         return dated(argv[1:])
+    if argv and argv[0] == "ingest-memory":
+        from eval.ingest_memory import main as ingest_memory
+
+        return ingest_memory(argv[1:])
     if argv and argv[0] == "cold-start":
         from eval.cold_start import main as cold_start
 

@@ -56,6 +56,7 @@ def build(settings: Settings, folders: list[Path], if_missing: bool, force: bool
 
     with kept_until_published(load_embedder(settings), settings.home) as embedder:
         report = build_index(settings, sources, embedder)
+    _print_resumed(embedder)
     for reason in report.skipped:
         print(f"  ignoré : {reason}")
     print(report.summary())
@@ -64,6 +65,12 @@ def build(settings: Settings, folders: list[Path], if_missing: bool, force: bool
 
 def _under(path: Path, folders: list[Path]) -> bool:
     return any(path.is_relative_to(folder.resolve()) for folder in folders)
+
+
+def _print_resumed(embedder) -> None:
+    """Say how many passages an interrupted run had already embedded (rag.vector_cache)."""
+    if embedder.reused:
+        print(f"{embedder.reused} passages repris d'une indexation interrompue, sans les recalculer.")
 
 
 def _print_report(report) -> None:
@@ -78,6 +85,7 @@ def add(settings: Settings, paths: list[Path], keep_near_duplicates: bool) -> in
 
     with kept_until_published(lazy_embedder(settings), settings.home) as embedder:
         report = add_documents(settings, paths, embedder, keep_near_duplicates=keep_near_duplicates)
+    _print_resumed(embedder)
     _print_report(report)
     return 0
 
@@ -96,6 +104,7 @@ def rebuild(settings: Settings) -> int:
 
     with kept_until_published(lazy_embedder(settings), settings.home) as embedder:
         report = rebuild_index(settings, embedder)
+    _print_resumed(embedder)
     _print_report(report)
     return 0
 
