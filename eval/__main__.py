@@ -12,9 +12,10 @@
 - ``python -m eval compare RUN_A RUN_B``: the metric deltas between two runs.
 - ``python -m eval dated [--limit N] [--json]``: the date-scoped questions (``eval/gold/dated.jsonl``
   over ``eval/datasets/dated/``), with and without the date filter (:mod:`eval.dated`).
-- ``python -m eval embed-bench [--variants …] [--caps native,avx2,avx512,avx512_vnni]``: passages
-  and tokens a second of each embedder on newsroom passages, natively and under ISA caps
-  (:mod:`eval.embed_bench`).
+- ``python -m eval embed-bench [--variants …] [--caps native,avx2,avx512,avx512_vnni] [--retrieval]``
+  (also ``python -m eval ingest --embedders …``): passages and tokens a second of each embedder
+  on newsroom passages, natively and under ISA caps, its vectors against its model's fp32, and
+  with ``--retrieval`` each model's SPF-QR and PIAF figures beside (:mod:`eval.embed_bench`).
 - ``python -m eval cold-start [--runs 5]``: a cold ``python -m rag ask`` and ``make chat`` to
   its page, minimum, median and maximum over fresh processes (:mod:`eval.cold_start`).
 - ``python -m eval open [--ways avant,citations,redaction:FILE.gguf]``: the open questions'
@@ -326,6 +327,10 @@ def main() -> int:
         from eval.dedup import main as dedup
 
         return dedup(argv[1:])
+    if argv[:2] == ["ingest", "--embedders"]:  # the embedders' speed and retrieval (issue 34's name for it)
+        from eval.embed_bench import main as embed_bench
+
+        return embed_bench(argv[2:])
     if argv and argv[0] == "ingest":
         from eval.ingest import main as ingest
 

@@ -163,6 +163,43 @@ def compare(rows: list[dict], runs: Path) -> None:
             row["cosine"] = {**cosines(np.load(ours), np.load(theirs)), "to": f"{reference}, native"}
 
 
+RETRIEVAL_SETS = {  # name -> the eval retrieval arguments (SPF-QR whole; PIAF: 600 questions, seed 0)
+    "SPF-QR": ["--dataset", "eval/datasets/spf_qr_test.json"],
+    "PIAF": ["--dataset", "eval/datasets/piaf-v1.0.json", "--limit", "600"],
+}
+
+
+def retrieval(models: list[str]) -> dict[str, dict[str, dict[str, float]]]:
+    """Each model's hybrid retrieval on SPF-QR and PIAF (``python -m eval retrieval``, its vectors
+    cached in ``.cache/eval-vectors``): doc@1, ans@5 and MRR, by model then set."""
+    figures: dict[str, dict[str, dict[str, float]]] = {}
+    for model in models:
+        for name, arguments in RETRIEVAL_SETS.items():
+            command = [sys.executable, "-m", "eval", "retrieval", "--model", model, *arguments]
+            command += ["--modes", "hybrid", "--json"]
+            done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, check=False)
+            if done.returncode != 0:
+                figures.setdefault(model, {})[name] = {"error": (done.stderr.strip().splitlines() or ["?"])[-1]}
+                continue
+            hybrid = json.loads(done.stdout.strip().splitlines()[-1])["results"]["hybrid"]  # one dimension: one run
+            figures.setdefault(model, {})[name] = {k: hybrid[k] for k in ("doc@1", "ans@5", "mrr")}
+    return figures
+
+
+def retrieval_markdown(figures: dict[str, dict[str, dict[str, float]]]) -> str:
+    lines = ["| model | SPF-QR doc@1 | SPF-QR ans@5 | PIAF MRR | PIAF ans@5 |", "|---|---|---|---|---|"]
+    for model, sets in figures.items():
+        spf, piaf = sets.get("SPF-QR", {}), sets.get("PIAF", {})
+
+        def cell(row: dict, key: str) -> str:
+            return f"{row[key]:.3f}" if key in row else row.get("error", "—")
+
+        lines.append(
+            f"| {model} | {cell(spf, 'doc@1')} | {cell(spf, 'ans@5')} | {cell(piaf, 'mrr')} | {cell(piaf, 'ans@5')} |"
+        )
+    return "\n".join(lines)
+
+
 def markdown(rows: list[dict], cpu: str) -> str:
     lines = [
         f"CPU : {cpu}",
@@ -191,6 +228,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--caps", default="native,avx2")
     parser.add_argument("--passages", type=int, default=120)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--retrieval",
+        action="store_true",
+        help="la recherche de chaque modèle à côté (SPF-QR, PIAF ; vecteurs en cache)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--from", dest="source", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--vectors", type=Path, help=argparse.SUPPRESS)
@@ -209,10 +251,15 @@ def main(argv: list[str]) -> int:
     rows = [run(v.strip(), cap, passages_file) for v in args.variants.split(",") if v.strip() for cap in caps]
     compare(rows, runs)
     cpu = cpu_flags()
+    models = list(dict.fromkeys(v.strip().partition(":")[0] for v in args.variants.split(",") if v.strip()))
+    found = retrieval(models) if args.retrieval else {}
     if args.json:
-        print(json.dumps({"cpu": cpu, "rows": rows}, ensure_ascii=False))
+        print(json.dumps({"cpu": cpu, "rows": rows, "retrieval": found}, ensure_ascii=False))
     else:
         print(markdown(rows, cpu))
+        if found:
+            print("\nRecherche hybride de chaque modèle (python -m eval retrieval) :\n")
+            print(retrieval_markdown(found))
     return 0
 
 

@@ -5,8 +5,8 @@ export, a dump), and an archive of 10,000 one-line files. Each is indexed by
 ``build_index`` in a fresh process, with a stand-in embedder (hashed words, no model) so that
 what is measured is the pipeline's own memory: reading (in its fenced child process), chunking,
 the pending vectors, the store. The embedding model adds its own, constant, share (about
-1 GB for EmbeddingGemma int8 through OpenVINO). Reported: passages, seconds, peak RSS of the
-indexing process and of the file readers.
+1 GB for EmbeddingGemma int8 through OpenVINO). Reported: passages, seconds, and the indexing
+process's peak RSS.
 
     python -m eval ingest-memory [--megabytes 50] [--files 10000] [--json]
 """
@@ -89,7 +89,6 @@ def worker(source: Path, home: Path) -> dict:
         "passages": report.chunks,
         "seconds": round(time.perf_counter() - started, 1),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        "readers_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
     }
 
 
@@ -129,6 +128,6 @@ def main(argv: list[str]) -> int:
     for label, row in rows.items():
         print(
             f"{label} : {row['documents']} documents, {row['passages']} passages en {row['seconds']} s ; "
-            f"mémoire maximale {row['peak_rss_mb']} Mo (lecteurs de fichiers : {row['readers_peak_rss_mb']} Mo)"
+            f"mémoire maximale {row['peak_rss_mb']} Mo"
         )
     return 0

@@ -64,3 +64,19 @@ def test_each_variant_is_compared_with_its_models_reference_and_a_capped_run_wit
     assert 0.99 < rows[1]["cosine"]["min"] < 1.0
     assert rows[1]["cosine"]["to"] == "google/embeddinggemma-300m:sentence-transformers, native"
     assert rows[2]["cosine"]["min"] > 0.99  # a capped run is compared with the model's reference too
+
+
+def test_the_retrieval_table_gives_each_models_figures_and_names_a_failure():
+    from eval.embed_bench import retrieval_markdown
+
+    text = retrieval_markdown(
+        {
+            "m": {
+                "SPF-QR": {"doc@1": 0.9238, "ans@5": 0.9619, "mrr": 0.88},
+                "PIAF": {"doc@1": 0.9, "ans@5": 0.93, "mrr": 0.852},
+            },
+            "e5": {"SPF-QR": {"error": "ModelLoadError"}, "PIAF": {}},
+        }
+    )
+    assert "| m | 0.924 | 0.962 | 0.852 | 0.930 |" in text
+    assert "| e5 | ModelLoadError | ModelLoadError | — | — |" in text
