@@ -181,7 +181,9 @@ class Settings:
         home = Path(env.get("DEPECHE_HOME") or PROJECT_ROOT / "data").expanduser().resolve()
         cache = Path(env.get("DEPECHE_CACHE") or PROJECT_ROOT / ".cache").expanduser().resolve()
         embed_model = env.get("DEPECHE_EMBED_MODEL", "").strip()
-        if not embed_model:  # the index's model, else the fastest measured on this CPU (rag.embedding_choice)
+        if not embed_model and env.get("DEPECHE_MILVUS_URI", "").strip():
+            embed_model = DEFAULT_EMBED_MODEL  # a Milvus collection is shared by machines of any CPU
+        elif not embed_model:  # the index's model, else the fastest measured on this CPU (rag.embedding_choice)
             from rag.embedding_choice import default_embed_model
 
             embed_model = default_embed_model(home / "index", cache)
