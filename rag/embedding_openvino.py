@@ -43,7 +43,6 @@ import logging
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -55,6 +54,7 @@ import numpy as np
 from rag.checksums import file_sha256
 from rag.config import PROJECT_ROOT
 from rag.errors import ModelLoadError
+from rag.exports import file_entries, manifest_matches, run_export
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +88,7 @@ def calibration_texts(piaf: Path = PIAF, *, seed: int = CALIBRATION_SEED) -> tup
 
 
 def _manifest_ok(folder: Path, source_sha256: str) -> bool:
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return False
-    if manifest.get("format") != EXPORT_FORMAT or manifest.get("source_sha256") != source_sha256:
-        return False
-    files = manifest.get("files", {})
-    return bool(files) and all(
-        (folder / name).is_file() and (folder / name).stat().st_size == meta["size"] for name, meta in files.items()
-    )
+    return manifest_matches(folder, MANIFEST, {"format": EXPORT_FORMAT, "source_sha256": source_sha256})
 
 
 def export_openvino(source: Path, target: Path, *, piaf: Path = PIAF, precision: str = "int8") -> None:
@@ -170,10 +161,7 @@ def export_openvino(source: Path, target: Path, *, piaf: Path = PIAF, precision:
             "dimension": int(head.shape[1]),
             "calibration": {"data": "PIAF v1.0", "seed": CALIBRATION_SEED, "texts": len(texts), "sha256": calibration},
             "versions": {"openvino": ov.__version__, "nncf": nncf.__version__, "torch": torch.__version__},
-            "files": {
-                path.name: {"size": path.stat().st_size, "sha256": file_sha256(path)}
-                for path in sorted(staging.iterdir())
-            },
+            "files": file_entries(staging),
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
         if target.exists():
@@ -188,12 +176,9 @@ def ensure_export(source: Path, cache: Path, precision: str = "int8") -> Path:
     if _manifest_ok(target, source_sha256):
         return target
     log.warning("EmbeddingGemma : export OpenVINO %s dans %s (première utilisation, 2 minutes)", precision, target)
-    env = {**os.environ, "CI": "true", "NNCF_CI": "1"}  # no telemetry (see the module's docstring)
-    command = [sys.executable, "-m", "rag.embedding_openvino", str(source), str(target), precision]
-    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if done.returncode != 0 or not _manifest_ok(target, source_sha256):
-        last = next((line for line in reversed(done.stderr.splitlines()) if line.strip()), f"code {done.returncode}")
-        raise ModelLoadError(f"Export OpenVINO d'EmbeddingGemma impossible : {last.strip()}")
+    run_export("rag.embedding_openvino", [str(source), str(target), precision], what="d'EmbeddingGemma")
+    if not _manifest_ok(target, source_sha256):
+        raise ModelLoadError(f"Export OpenVINO d'EmbeddingGemma impossible : {target} incomplet.")
     return target
 
 

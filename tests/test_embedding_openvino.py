@@ -40,7 +40,7 @@ def test_calibration_draws_the_same_piaf_texts_every_time():
 def test_the_export_runs_in_a_child_without_telemetry_and_fails_in_one_line(monkeypatch, tmp_path):
     import subprocess
 
-    from rag import embedding_openvino
+    from rag import embedding_openvino, exports
     from rag.errors import ModelLoadError
 
     source = tmp_path / "embeddinggemma-300m"
@@ -52,7 +52,7 @@ def test_the_export_runs_in_a_child_without_telemetry_and_fails_in_one_line(monk
         seen.update(command=command, env=env)
         return subprocess.CompletedProcess(command, 1, "", "Traceback (most recent call last):\nRuntimeError: boom\n")
 
-    monkeypatch.setattr(embedding_openvino.subprocess, "run", failing_child)
+    monkeypatch.setattr(exports.subprocess, "run", failing_child)
     with pytest.raises(ModelLoadError, match="RuntimeError: boom$"):
         embedding_openvino.ensure_export(source, tmp_path / "cache")
     assert seen["command"][1:3] == ["-m", "rag.embedding_openvino"]

@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,12 +31,13 @@ import numpy as np
 from rag.answer.reader import MANIFEST, MAX_LENGTH, STRIDE, WEIGHTS, Calibration, Reader, Windows, load_manifest
 from rag.checksums import file_sha256
 from rag.errors import ModelLoadError
+from rag.exports import file_entries, manifest_matches, run_export
 
 log = logging.getLogger(__name__)
 
 EXPORT_DIR = "e5-small-piaf-reader-openvino"
 EXPORT_MANIFEST = "export.json"
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2  # 2: files recorded with their sha256, as the embedder's export
 
 
 def encode_windows_fast(tokenizer, question: str, passages: Sequence[str], *, pad_id: int) -> Windows:
@@ -75,16 +75,7 @@ def _sources(base: Path, weights: Path) -> dict[str, str]:
 
 
 def _export_ok(folder: Path, sources: dict[str, str]) -> bool:
-    try:
-        manifest = json.loads((folder / EXPORT_MANIFEST).read_text())
-    except (OSError, ValueError):
-        return False
-    if manifest.get("format") != EXPORT_FORMAT or manifest.get("sources") != sources:
-        return False
-    files = manifest.get("files", {})
-    return bool(files) and all(
-        (folder / name).is_file() and (folder / name).stat().st_size == size for name, size in files.items()
-    )
+    return manifest_matches(folder, EXPORT_MANIFEST, {"format": EXPORT_FORMAT, "sources": sources})
 
 
 def export_reader(base: Path, target: Path, *, weights: Path = WEIGHTS, manifest: Path = MANIFEST) -> None:
@@ -121,7 +112,7 @@ def export_reader(base: Path, target: Path, *, weights: Path = WEIGHTS, manifest
             "sources": _sources(base, weights),
             "pad_id": int(reader.tokenizer.pad_token_id),
             "versions": {"openvino": ov.__version__, "torch": torch.__version__},
-            "files": {path.name: path.stat().st_size for path in sorted(staging.iterdir())},
+            "files": file_entries(staging),
         }
         (staging / EXPORT_MANIFEST).write_text(json.dumps(info, indent=1))
         if target.exists():
@@ -135,12 +126,9 @@ def ensure_reader_export(base: Path, cache: Path, *, weights: Path = WEIGHTS, ma
     if _export_ok(target, _sources(base, weights)):
         return target
     log.warning("Lecteur : export OpenVINO dans %s (première utilisation, environ 20 secondes)", target)
-    env = {**os.environ, "CI": "true"}  # no telemetry from OpenVINO's converter (rag.embedding_openvino)
-    command = [sys.executable, "-m", "rag.answer.reader_openvino", str(base), str(target), str(weights), str(manifest)]
-    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if done.returncode != 0 or not _export_ok(target, _sources(base, weights)):
-        last = next((line for line in reversed(done.stderr.splitlines()) if line.strip()), f"code {done.returncode}")
-        raise ModelLoadError(f"Export OpenVINO du lecteur impossible : {last.strip()}")
+    run_export("rag.answer.reader_openvino", [str(base), str(target), str(weights), str(manifest)], what="du lecteur")
+    if not _export_ok(target, _sources(base, weights)):
+        raise ModelLoadError(f"Export OpenVINO du lecteur impossible : {target} incomplet.")
     return target
 
 
