@@ -31,7 +31,7 @@ def manifest_matches(folder: Path, manifest: str, expected: Mapping[str, object]
         recorded = json.loads((folder / manifest).read_text())
     except (OSError, ValueError):
         return False
-    if any(recorded.get(key) != value for key, value in expected.items()):
+    if not isinstance(recorded, dict) or any(recorded.get(key) != value for key, value in expected.items()):
         return False
     files = recorded.get("files", {})
     return bool(files) and all(

@@ -19,5 +19,6 @@ def test_a_folder_is_trusted_while_its_manifest_and_files_match(tmp_path):
     assert not manifest_matches(tmp_path, "export.json", {"format": 2})
     (tmp_path / "model.bin").unlink()
     assert not manifest_matches(tmp_path, "export.json", {"format": 2})
-    (tmp_path / "export.json").write_text("{pas du json")
-    assert not manifest_matches(tmp_path, "export.json", {})
+    for broken in ("{pas du json", "[1, 2]"):
+        (tmp_path / "export.json").write_text(broken)
+        assert not manifest_matches(tmp_path, "export.json", {})
