@@ -62,6 +62,13 @@ OPEN_ANSWERS = ("quote", "write")  # an open question: its evidence quoted, or w
 ANSWER_MODES = ("reader", "llm")  # reader: read most questions (rag.answer.reading); llm: the LLM writes every answer
 
 
+def embedder_chosen_per_cpu() -> bool:
+    """Whether the embedding model is left to this CPU's measurement (:mod:`rag.embedding_choice`):
+    not when ``DEPECHE_EMBED_MODEL`` sets it, nor with Milvus, whose collections machines of
+    any CPU share (the default model then)."""
+    return not any(os.environ.get(name, "").strip() for name in ("DEPECHE_EMBED_MODEL", "DEPECHE_MILVUS_URI"))
+
+
 def _int_env(name: str, default: int, minimum: int = 0) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -180,10 +187,8 @@ class Settings:
         llm = env.get("DEPECHE_LLM", "").strip()
         home = Path(env.get("DEPECHE_HOME") or PROJECT_ROOT / "data").expanduser().resolve()
         cache = Path(env.get("DEPECHE_CACHE") or PROJECT_ROOT / ".cache").expanduser().resolve()
-        embed_model = env.get("DEPECHE_EMBED_MODEL", "").strip()
-        if not embed_model and env.get("DEPECHE_MILVUS_URI", "").strip():
-            embed_model = DEFAULT_EMBED_MODEL  # a Milvus collection is shared by machines of any CPU
-        elif not embed_model:  # the index's model, else the fastest measured on this CPU (rag.embedding_choice)
+        embed_model = env.get("DEPECHE_EMBED_MODEL", "").strip() or DEFAULT_EMBED_MODEL
+        if embedder_chosen_per_cpu():  # the index's model, else the fastest measured here
             from rag.embedding_choice import default_embed_model
 
             embed_model = default_embed_model(home / "index", cache)

@@ -8,6 +8,7 @@ on one (:mod:`rag.embedding_choice`) is kept under this CPU's fingerprint, never
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +32,8 @@ class Cpu:
     def parse(cls, text: str) -> Cpu:
         """
         >>> cpu = Cpu.parse("model name : AMD EPYC\\nflags : fpu avx2 fma\\n")
-        >>> cpu.model, cpu.kind, cpu.features
-        ('AMD EPYC', 'avx2', ('avx2', 'fma'))
+        >>> cpu.model, cpu.features
+        ('AMD EPYC', ('avx2', 'fma'))
         """
         model, flags = "?", frozenset()
         for line in text.splitlines():
@@ -46,20 +47,6 @@ class Cpu:
     @property
     def features(self) -> tuple[str, ...]:
         return tuple(flag for flag in FEATURES if flag in self.flags)
-
-    @property
-    def kind(self) -> str:
-        """The class of CPU that int8 inference cares about: ``amx``, ``avx512_vnni`` (or AVX-VNNI),
-        ``avx512``, ``avx2`` or ``other``."""
-        if "amx_int8" in self.flags:
-            return "amx"
-        if "avx512_vnni" in self.flags or "avx_vnni" in self.flags:
-            return "avx512_vnni"
-        if "avx512f" in self.flags:
-            return "avx512"
-        if "avx2" in self.flags:
-            return "avx2"
-        return "other"
 
     @property
     def fingerprint(self) -> str:
@@ -78,8 +65,6 @@ ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTION
 def cpu_key(cpu: Cpu | None = None) -> str:
     """This CPU's fingerprint, and the caps in force if any: what a compiled model or a
     measured speed is valid for."""
-    import os
-
     cpu = cpu or Cpu.read()
     caps = "-".join(os.environ[name].lower() for name in ISA_CAPS if os.environ.get(name))
     return cpu.fingerprint + (f"-{caps}" if caps else "")

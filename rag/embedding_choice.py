@@ -151,7 +151,10 @@ def ensure_choice(settings) -> Choice:
 
 
 def indexed_model(index_dir: Path) -> str | None:
-    """The embedding model the published index (embedded store) was built with, or None."""
+    """The embedding model the published index (embedded store) was built with, or None.
+
+    Read from the base segment's ``meta`` table directly, not through :mod:`rag.store`: every
+    command's :meth:`Settings.from_env` calls this, and importing the store costs 0.5 s."""
     from rag.versions import current_version
 
     version = current_version(index_dir) if index_dir.is_dir() else None

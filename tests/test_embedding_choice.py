@@ -83,6 +83,9 @@ def test_the_default_model_is_the_indexs_then_this_cpus_fastest_then_the_product
     assert Settings.from_env().embed_model == "built-with"  # an index is searched with its own model
     monkeypatch.setenv("DEPECHE_EMBED_MODEL", "by-hand")
     assert Settings.from_env().embed_model == "by-hand"  # a model set by hand wins (a mismatch is then refused)
+    monkeypatch.delenv("DEPECHE_EMBED_MODEL")
+    monkeypatch.setenv("DEPECHE_MILVUS_URI", "http://localhost:19530")
+    assert Settings.from_env().embed_model == DEFAULT_EMBED_MODEL  # a Milvus collection is shared by any CPU
 
 
 def test_a_models_runtime_is_the_fastest_measured_else_its_first(tmp_path):
