@@ -54,7 +54,7 @@ import numpy as np
 from rag.checksums import file_sha256
 from rag.config import PROJECT_ROOT
 from rag.errors import ModelLoadError
-from rag.exports import file_entries, manifest_matches, run_export
+from rag.exports import child_main, compile_on_cpu, file_entries, manifest_matches, run_export
 
 log = logging.getLogger(__name__)
 
@@ -129,19 +129,19 @@ def export_openvino(source: Path, target: Path, *, piaf: Path = PIAF, precision:
         )
         converted = ov.convert_model(program)
 
-    passages, questions = calibration_texts(piaf)
-    texts = [model.prompts["document"] + p for p in passages] + [model.prompts["query"] + q for q in questions]
-
-    def as_inputs(text: str) -> dict[str, np.ndarray]:
-        features = model.tokenize([text])
-        return {"input_ids": features["input_ids"].numpy(), "attention_mask": features["attention_mask"].numpy()}
-
+    texts: list[str] = []  # the calibration set: int8 only
+    quantized = converted
     if precision == "int8":
+        passages, questions = calibration_texts(piaf)
+        texts = [model.prompts["document"] + p for p in passages] + [model.prompts["query"] + q for q in questions]
+
+        def as_inputs(text: str) -> dict[str, np.ndarray]:
+            features = model.tokenize([text])
+            return {"input_ids": features["input_ids"].numpy(), "attention_mask": features["attention_mask"].numpy()}
+
         quantized = nncf.quantize(
             converted, nncf.Dataset(texts, as_inputs), model_type=nncf.ModelType.TRANSFORMER, subset_size=len(texts)
         )
-    else:
-        quantized, texts = converted, []
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}-") as work:
@@ -188,21 +188,13 @@ class OpenVINOEmbedder:
     def __init__(
         self, name: str, folder: Path, *, threads: int, batch_size: int = BATCH_SIZE, compiled: Path | None = None
     ) -> None:
-        import openvino as ov
         from tokenizers import Tokenizer
 
         try:
             manifest = json.loads((folder / MANIFEST).read_text())
             self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
             self.head = np.load(folder / "head.npy")
-            config = {
-                "INFERENCE_NUM_THREADS": threads,
-                "INFERENCE_PRECISION_HINT": "f32",
-                "PERFORMANCE_HINT": "LATENCY",
-            }
-            if compiled is not None:  # OpenVINO's compiled-model cache: a second start skips the compile
-                config["CACHE_DIR"] = str(compiled)
-            self.compiled = ov.Core().compile_model(str(folder / "model.xml"), "CPU", config)
+            self.compiled = compile_on_cpu(folder / "model.xml", threads=threads, compiled=compiled)
         except (OSError, ValueError, RuntimeError) as error:
             raise ModelLoadError(f"Chargement du modèle d'embedding {name} ({folder}) impossible : {error}") from None
         self.max_tokens = int(manifest["max_tokens"])
@@ -247,14 +239,9 @@ class OpenVINOEmbedder:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m rag.embedding_openvino SOURCE TARGET``: the export, in its own process."""
+    """``python -m rag.embedding_openvino SOURCE TARGET [PRECISION]``: the export, in its own process."""
     source, target, precision = Path(argv[0]), Path(argv[1]), argv[2] if len(argv) > 2 else "int8"
-    try:
-        export_openvino(source, target, precision=precision)
-    except ModelLoadError as error:
-        print(error, file=sys.stderr)
-        return 1
-    return 0
+    return child_main(lambda: export_openvino(source, target, precision=precision))
 
 
 if __name__ == "__main__":

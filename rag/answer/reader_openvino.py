@@ -9,7 +9,7 @@ the same windows as transformers' fast tokenizer, tested), the forward pass thro
 compiled model, kept in the compiled-model cache of this CPU (:func:`rag.cpu.compiled_cache`).
 
 ``export.json`` records the sha256 of the trained weights and of the e5-small conversion it
-was exported from, and the size of every file; a load re-exports when any of them changed.
+was exported from, and the size and sha256 of every file; a load re-exports when any of them changed.
 The logits match torch's within 1e-3 (tested), so the calibration and every threshold fitted
 on the torch reader stay valid.
 """
@@ -31,7 +31,7 @@ import numpy as np
 from rag.answer.reader import MANIFEST, MAX_LENGTH, STRIDE, WEIGHTS, Calibration, Reader, Windows, load_manifest
 from rag.checksums import file_sha256
 from rag.errors import ModelLoadError
-from rag.exports import file_entries, manifest_matches, run_export
+from rag.exports import child_main, compile_on_cpu, file_entries, manifest_matches, run_export
 
 log = logging.getLogger(__name__)
 
@@ -138,19 +138,13 @@ class OpenVINOReader(Reader):
     def __init__(
         self, folder: Path, *, manifest: Path = MANIFEST, threads: int | None = None, compiled: Path | None = None
     ) -> None:
-        import openvino as ov
         from tokenizers import Tokenizer
 
         info = load_manifest(manifest)
         try:
             export = json.loads((folder / EXPORT_MANIFEST).read_text())
             self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-            config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
-            if threads:
-                config["INFERENCE_NUM_THREADS"] = threads
-            if compiled is not None:
-                config["CACHE_DIR"] = str(compiled)
-            self.compiled = ov.Core().compile_model(str(folder / "reader.xml"), "CPU", config)
+            self.compiled = compile_on_cpu(folder / "reader.xml", threads=threads, compiled=compiled)
         except (OSError, ValueError, RuntimeError) as error:
             raise ModelLoadError(f"Lecteur OpenVINO ({folder}) illisible : {error}") from None
         self.pad_id = int(export["pad_id"])
@@ -172,12 +166,7 @@ class OpenVINOReader(Reader):
 def main(argv: list[str]) -> int:
     """``python -m rag.answer.reader_openvino BASE TARGET WEIGHTS MANIFEST``: the export, in its own process."""
     base, target, weights, manifest = map(Path, argv)
-    try:
-        export_reader(base, target, weights=weights, manifest=manifest)
-    except ModelLoadError as error:
-        print(error, file=sys.stderr)
-        return 1
-    return 0
+    return child_main(lambda: export_reader(base, target, weights=weights, manifest=manifest))
 
 
 if __name__ == "__main__":
