@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.config import PROJECT_ROOT, Settings
+from rag.cpu import Cpu
 
 # A variant is a packaged model's name, with ``:runtime`` for a model that has several
 # (rag.embedding.RUNTIMES).
@@ -221,8 +222,6 @@ def markdown(rows: list[dict], cpu: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from eval.presse.command import cpu_flags
-
     parser = argparse.ArgumentParser(prog="python -m eval embed-bench", description="Vitesse des embedders.")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--caps", default="native,avx2")
@@ -250,7 +249,7 @@ def main(argv: list[str]) -> int:
     passages_file.write_text(json.dumps(sample_passages(args.passages), ensure_ascii=False), encoding="utf-8")
     rows = [run(v.strip(), cap, passages_file) for v in args.variants.split(",") if v.strip() for cap in caps]
     compare(rows, runs)
-    cpu = cpu_flags()
+    cpu = Cpu.read().describe()
     models = list(dict.fromkeys(v.strip().partition(":")[0] for v in args.variants.split(",") if v.strip()))
     found = retrieval(models) if args.retrieval else {}
     if args.json:

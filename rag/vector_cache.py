@@ -28,6 +28,12 @@ from rag.embedding import Embedder
 PENDING = "pending-vectors.sqlite"
 
 
+def _in_chunks(keys: list[str], size: int = 500) -> Iterator[list[str]]:
+    """``keys`` by ``size``: a query's ``IN (…)`` stays under SQLite's limit on parameters."""
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
+
+
 class CachedEmbedder:
     """``embedder`` with its vectors remembered in ``path`` (SQLite), for passages and queries."""
 
@@ -49,9 +55,7 @@ class CachedEmbedder:
     def forget_served(self) -> None:
         """Delete the vectors this object has served (published: the index now holds them)."""
         with self._lock, self._db:
-            keys = sorted(self._served)
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
+            for chunk in _in_chunks(sorted(self._served)):
                 self._db.execute(f"DELETE FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk)
             self._served.clear()
 
@@ -66,8 +70,7 @@ class CachedEmbedder:
         keys = [self._key(kind, text) for text in texts]
         with self._lock:
             found = {}
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
+            for chunk in _in_chunks(keys):
                 marks = ",".join("?" * len(chunk))
                 found.update(self._db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk))
         missing = [i for i, key in enumerate(keys) if key not in found]

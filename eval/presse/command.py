@@ -132,11 +132,6 @@ def markdown(results: Sequence[PresseResult], info: dict, seeds: dict | None) ->
     return "\n".join(lines)
 
 
-def cpu_flags() -> str:
-    """The CPU's model and the vector instructions that matter to the models' speed."""
-    return Cpu.read().describe()
-
-
 def seeds_figures(parts, settings: Settings) -> dict:
     """The seeds gold set through a pipeline over the seeds with the same models."""
     from eval.__main__ import SEEDS_GOLD
@@ -191,7 +186,7 @@ def main(argv: list[str]) -> int:
         "embed_model": parts.embedder.name,
         "index": build,
         "index_reused": reused,
-        "cpu": cpu_flags(),
+        "cpu": Cpu.read().describe(),
         "gold": str(args.gold),
         "half": args.half,
     }
