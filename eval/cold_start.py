@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import tempfile
 import time
 import urllib.request
 
+from eval.concurrency import free_port
 from rag.config import PROJECT_ROOT
 from rag.cpu import Cpu
 
@@ -34,12 +34,6 @@ PAGE_TIMEOUT_S = 300
 
 def _run(command: list[str], env: dict[str, str]) -> None:
     subprocess.run(command, env=env, cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def time_ask(env: dict[str, str]) -> tuple[float, int]:
@@ -52,7 +46,7 @@ def time_ask(env: dict[str, str]) -> tuple[float, int]:
 
 def time_chat(env: dict[str, str]) -> float:
     """Seconds from ``make chat``'s first step to the chat's page served."""
-    port = _free_port()
+    port = free_port()
     started = time.perf_counter()
     _run([sys.executable, "-m", "rag.prepare"], env)
     _run([sys.executable, "-m", "index", "build", "--if-missing"], env)
