@@ -58,7 +58,7 @@ $(STAMP): requirements.txt pyproject.toml $(LLAMA_BUILT) | $(VENV)/bin/python
 # A tiny generation in a subprocess: a llama.cpp build that crashes on this CPU stops here
 # with one line naming the cause and the fix, not at the first question of the chat.
 $(LLAMA_CHECKED): $(STAMP)
-	$(PY) -m rag.llama_check
+	$(PY) -m rag.models.llama_check
 	@rm -f $(VENV)/.llama-ok-* && touch $(LLAMA_CHECKED)
 
 llama-wheel-dir:  # the wheel folder for these flags, built or not (tests, benchmark)
@@ -90,15 +90,15 @@ status: $(STAMP)  ## describe the index
 	$(PY) -m index status
 
 chat: $(LLAMA_CHECKED)  ## build the index if there is none, then serve the chat on http://127.0.0.1:7860
-	$(PY) -m rag.prepare
+	$(PY) -m rag.models.prepare
 	$(PY) -m index build --if-missing
 	$(PY) -m ui
 
 # The tests and the gate's floors were measured with the int8 model: pinned, so a CPU whose
-# fastest model is another (rag/embedding_choice.py) runs the same figures.
+# fastest model is another (rag/models/embedding_choice.py) runs the same figures.
 test: export DEPECHE_EMBED_MODEL ?= embeddinggemma-300m-int8
 test: $(LLAMA_CHECKED) $(CHROMIUM) $(QEMU)  ## run the whole test suite (unit, integration and browser, real models), then the eval gate
-	$(PY) -m rag.prepare
+	$(PY) -m rag.models.prepare
 	$(PY) -m pytest
 	$(PY) -m eval --gate
 

@@ -15,43 +15,43 @@
 - ``python -m eval embed-bench [--variants …] [--caps native,avx2,avx512,avx512_vnni] [--retrieval]``
   (also ``python -m eval ingest --embedders …``): passages and tokens a second of each embedder
   on newsroom passages, natively and under ISA caps, its vectors against its model's fp32, and
-  with ``--retrieval`` each model's SPF-QR and PIAF figures beside (:mod:`eval.embed_bench`).
+  with ``--retrieval`` each model's SPF-QR and PIAF figures beside (:mod:`eval.bench.embed_bench`).
 - ``python -m eval cold-start [--runs 5]``: a cold ``python -m rag ask`` and ``make chat`` to
-  its page, minimum, median and maximum over fresh processes (:mod:`eval.cold_start`).
+  its page, minimum, median and maximum over fresh processes (:mod:`eval.bench.cold_start`).
 - ``python -m eval open [--ways avant,citations,redaction:FILE.gguf]``: the open questions'
   gold set (``eval/gold/open.jsonl``: key points), each way of answering side by side
   (:mod:`eval.open.command`).
 - ``python -m eval presse [--articles 1500] [--half 1|2|both]``: the newsroom gold set
   (``eval/gold/presse.jsonl``) over the press archive, half by half (:mod:`eval.presse.command`).
 - ``python -m eval refusal [--write]``: the refusal model fitted on near misses (held-out PIAF,
-  the newsroom set's first half), :mod:`eval.refusal`.
+  the newsroom set's first half), :mod:`eval.studies.refusal`.
 - ``python -m eval dedup [--json]``: duplicate detection measured on ``eval/gold/dedup.jsonl``.
 - ``python -m eval ingest [--json]``: the indexing benchmark (add, rebuild, one article).
 - ``python -m eval ingest-memory [--megabytes 50] [--files 10000]``: an index build's peak memory
-  on a 50 MB text file and on 10,000 one-line files (:mod:`eval.ingest_memory`).
+  on a 50 MB text file and on 10,000 one-line files (:mod:`eval.bench.ingest_memory`).
 - ``python -m eval feedback [--export FILE.jsonl]``: the readers' 👍/👎, counted or exported
-  as gold-set candidates (:mod:`rag.feedback`).
+  as gold-set candidates (:mod:`rag.store.feedback`).
 - ``python -m eval soak [--questions 1000]``: one question after another through the served chat,
-  its memory read every 100 questions, and a crowd loading the page (:mod:`eval.soak`).
+  its memory read every 100 questions, and a crowd loading the page (:mod:`eval.bench.soak`).
 - ``python -m eval concurrency [--clients 8] [--json]``: several chat users at once, through
   the Gradio app's API: every answer complete, and the latencies.
 - ``python -m eval api-bench [--questions 20] [--json]``: what the OpenAI-compatible API adds to
-  an answer's time, JSON and streamed (:mod:`eval.api_bench`).
-- ``python -m eval train-reader``: train the French reader on PIAF (:mod:`eval.train_reader`).
+  an answer's time, JSON and streamed (:mod:`eval.bench.api_bench`).
+- ``python -m eval train-reader``: train the French reader on PIAF (:mod:`eval.studies.train_reader`).
 - ``python -m eval reader-bench [--variants fp32 int8]``: the reader's cost for three passages,
-  and its held-out PIAF figures, in fp32 and int8 (:mod:`eval.reader_bench`).
+  and its held-out PIAF figures, in fp32 and int8 (:mod:`eval.bench.reader_bench`).
 - ``python -m eval similarity-floor [--model M]``: the answer check's cosine floor for an
-  embedding model, calibrated on PIAF against e5-small's (:mod:`eval.similarity_floor`).
+  embedding model, calibrated on PIAF against e5-small's (:mod:`eval.studies.similarity_floor`).
 - ``python -m eval coverage-floor [--max-refused 0.03]``: the answer check's coverage floor,
-  calibrated on held-out PIAF (:mod:`eval.coverage_floor`).
+  calibrated on held-out PIAF (:mod:`eval.studies.coverage_floor`).
 - ``python -m eval answer-types [--show 5]``: the PIAF gold answers each answer type's marks
-  would refuse (:mod:`eval.answer_types`).
+  would refuse (:mod:`eval.studies.answer_types`).
 - ``python -m eval passage-choice [--save F]``: which passage the reader's answer is taken
-  from, each rule measured on PIAF searched as the product searches (:mod:`eval.passage_choice`).
+  from, each rule measured on PIAF searched as the product searches (:mod:`eval.studies.passage_choice`).
 - ``python -m eval llama-bench [--builds portable native-sans-amx] [--json]``: llama.cpp's
-  prompt and generation speed for each way of compiling it (:mod:`eval.llama_bench`).
+  prompt and generation speed for each way of compiling it (:mod:`eval.studies.llama_bench`).
 - ``python -m eval scale [--sizes 10000 100000 1000000]``: the store from ten thousand to a
-  million passages: disk, RSS, query times, writes, dense recall (:mod:`eval.scale`).
+  million passages: disk, RSS, query times, writes, dense recall (:mod:`eval.bench.scale`).
 """
 
 from __future__ import annotations
@@ -62,14 +62,9 @@ import random
 import sys
 from pathlib import Path
 
+from eval.gold import DEFAULT_DATASET, FLOORS, RUNS, SEEDS_GOLD
 from rag.cli import run
-from rag.config import ANSWER_MODES, PROJECT_ROOT, RETRIEVAL_MODES, ChunkSettings, Settings
-
-EVAL_DIR = PROJECT_ROOT / "eval"
-DEFAULT_DATASET = EVAL_DIR / "datasets" / "spf_qr_test.json"
-SEEDS_GOLD = EVAL_DIR / "gold" / "seeds.jsonl"
-FLOORS = EVAL_DIR / "floors.json"
-RUNS = EVAL_DIR / "runs"
+from rag.config import ANSWER_MODES, RETRIEVAL_MODES, ChunkSettings, Settings
 
 
 def retrieval(argv: list[str]) -> int:
@@ -78,7 +73,7 @@ def retrieval(argv: list[str]) -> int:
     from eval.squad import load_squad
     from eval.vector_cache import CachedEmbedder, TruncatedEmbedder
     from rag.components import load_embedder
-    from rag.documents import load_documents
+    from rag.sources.files import load_documents
 
     parser = argparse.ArgumentParser(prog="python -m eval retrieval", description="Benchmark de la recherche.")
     parser.add_argument(
@@ -194,7 +189,7 @@ def evaluate_command(argv: list[str]) -> int:
         resolved_min_confidence,
         resolved_min_similarity,
     )
-    from rag.documents import load_documents
+    from rag.sources.files import load_documents
 
     parser = argparse.ArgumentParser(
         prog="python -m eval", description="Évaluer Dépêche sur des questions de référence."
@@ -300,15 +295,15 @@ def main() -> int:
 
         return dated(argv[1:])
     if argv and argv[0] == "ingest-memory":
-        from eval.ingest_memory import main as ingest_memory
+        from eval.bench.ingest_memory import main as ingest_memory
 
         return ingest_memory(argv[1:])
     if argv and argv[0] == "cold-start":
-        from eval.cold_start import main as cold_start
+        from eval.bench.cold_start import main as cold_start
 
         return cold_start(argv[1:])
     if argv and argv[0] == "embed-bench":
-        from eval.embed_bench import main as embed_bench
+        from eval.bench.embed_bench import main as embed_bench
 
         return embed_bench(argv[1:])
     if argv and argv[0] == "open":
@@ -320,7 +315,7 @@ def main() -> int:
 
         return presse(argv[1:])
     if argv and argv[0] == "refusal":
-        from eval.refusal import main as refusal
+        from eval.studies.refusal import main as refusal
 
         return refusal(argv[1:])
     if argv and argv[0] == "dedup":
@@ -328,11 +323,11 @@ def main() -> int:
 
         return dedup(argv[1:])
     if argv[:2] == ["ingest", "--embedders"]:  # the embedders' speed and retrieval (issue 34's name for it)
-        from eval.embed_bench import main as embed_bench
+        from eval.bench.embed_bench import main as embed_bench
 
         return embed_bench(argv[2:])
     if argv and argv[0] == "ingest":
-        from eval.ingest import main as ingest
+        from eval.bench.ingest import main as ingest
 
         return ingest(argv[1:])
     if argv and argv[0] == "feedback":
@@ -340,47 +335,47 @@ def main() -> int:
 
         return feedback(argv[1:])
     if argv and argv[0] == "api-bench":
-        from eval.api_bench import main as api_bench
+        from eval.bench.api_bench import main as api_bench
 
         return api_bench(argv[1:])
     if argv and argv[0] == "concurrency":
-        from eval.concurrency import main as concurrency
+        from eval.bench.concurrency import main as concurrency
 
         return concurrency(argv[1:])
     if argv and argv[0] == "soak":
-        from eval.soak import main as soak
+        from eval.bench.soak import main as soak
 
         return soak(argv[1:])
     if argv and argv[0] == "train-reader":
-        from eval.train_reader import main as train_reader
+        from eval.studies.train_reader import main as train_reader
 
         return train_reader(argv[1:])
     if argv and argv[0] == "reader-bench":
-        from eval.reader_bench import main as reader_bench
+        from eval.bench.reader_bench import main as reader_bench
 
         return reader_bench(argv[1:])
     if argv and argv[0] == "similarity-floor":
-        from eval.similarity_floor import main as similarity_floor
+        from eval.studies.similarity_floor import main as similarity_floor
 
         return similarity_floor(argv[1:])
     if argv and argv[0] == "coverage-floor":
-        from eval.coverage_floor import main as coverage_floor
+        from eval.studies.coverage_floor import main as coverage_floor
 
         return coverage_floor(argv[1:])
     if argv and argv[0] == "answer-types":
-        from eval.answer_types import main as answer_types
+        from eval.studies.answer_types import main as answer_types
 
         return answer_types(argv[1:])
     if argv and argv[0] == "passage-choice":
-        from eval.passage_choice import main as passage_choice
+        from eval.studies.passage_choice import main as passage_choice
 
         return passage_choice(argv[1:])
     if argv and argv[0] == "scale":
-        from eval.scale import main as scale
+        from eval.bench.scale import main as scale
 
         return scale(argv[1:])
     if argv and argv[0] == "llama-bench":
-        from eval.llama_bench import main as llama_bench
+        from eval.studies.llama_bench import main as llama_bench
 
         return llama_bench(argv[1:])
     return evaluate_command(argv)

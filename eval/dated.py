@@ -33,7 +33,7 @@ from pathlib import Path
 from eval.gold import GoldItem, load_gold_jsonl
 from eval.run import ItemResult
 from rag.config import PROJECT_ROOT, Settings
-from rag.temporal import DateScope, scoped_search
+from rag.search.temporal import DateScope, scoped_search
 
 DATED_CORPUS = PROJECT_ROOT / "eval" / "datasets" / "dated"
 DATED_GOLD = PROJECT_ROOT / "eval" / "gold" / "dated.jsonl"
@@ -126,7 +126,7 @@ def comparison_table(on: dict, off: dict, names: Sequence[str]) -> list[str]:
 def run(items: Sequence[GoldItem], scopes, settings: Settings, *, progress: bool = True):
     """Both runs over the dated corpus: (metrics on, results on, metrics off, results off, config)."""
     from eval.run import EvalParts, aggregate, evaluate
-    from rag.documents import load_documents
+    from rag.sources.files import load_documents
 
     documents, _ = load_documents(sorted(DATED_CORPUS.glob("*.txt")))
     parts = EvalParts.load(settings, documents)

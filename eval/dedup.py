@@ -1,23 +1,23 @@
-"""Measure duplicate detection (:mod:`rag.dedup`) on the test set ``eval/gold/dedup.jsonl``.
+"""Measure duplicate detection (:mod:`rag.sources.dedup`) on the test set ``eval/gold/dedup.jsonl``.
 
 ``python -m eval.dedup [--dataset PATH] [--json] [--sweep]`` prints:
 
 - near-duplicate detection (``near_duplicate`` pairs are positives, ``distinct`` pairs
   negatives; a pair is flagged when its estimated Jaccard similarity reaches the threshold):
-  precision, recall and F1 at several thresholds and at :data:`rag.dedup.NEAR_DUPLICATE_THRESHOLD`,
+  precision, recall and F1 at several thresholds and at :data:`rag.sources.dedup.NEAR_DUPLICATE_THRESHOLD`,
   recall by edit intensity and false positives by kind of negative;
-- an index check: every edited copy looked up with :func:`rag.dedup.find_near_duplicate`
+- an index check: every edited copy looked up with :func:`rag.sources.dedup.find_near_duplicate`
   among all the other texts of the set, as a new document meets the index;
 - a corpus scan: every service-public.fr page of ``eval/datasets/spf_qr_test.json`` looked
   up among the 531 others (how many distinct pages would be reported as near duplicates);
-- exact duplicates: how many ``exact_duplicate`` pairs share :func:`rag.dedup.text_hash`
+- exact duplicates: how many ``exact_duplicate`` pairs share :func:`rag.sources.dedup.text_hash`
   (all must), and how many other pairs do (none may);
 - the MinHash estimate against the exact Jaccard similarity of the shingle sets;
-- timing: signatures per second, and :func:`rag.dedup.similarities` against a
+- timing: signatures per second, and :func:`rag.sources.dedup.similarities` against a
   5,000-signature matrix (median of several runs).
 
 ``--sweep`` adds the comparison of shingle sizes and signature lengths that chose
-:data:`rag.dedup.SHINGLE_SIZE` and :data:`rag.dedup.NUM_PERM`.
+:data:`rag.sources.dedup.SHINGLE_SIZE` and :data:`rag.sources.dedup.NUM_PERM`.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.dedup_set import SPF_DATASET, load_spf
-from rag import dedup
+from eval.studies.dedup_set import SPF_DATASET, load_spf
 from rag.config import PROJECT_ROOT
+from rag.sources import dedup
 
 DATASET = PROJECT_ROOT / "eval" / "gold" / "dedup.jsonl"
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -48,7 +48,7 @@ SWEEP_PERMS = (64, 128, 256)
 
 @dataclass(frozen=True)
 class Pair:
-    """One labelled pair of the set (see ``eval/dedup_set.py``)."""
+    """One labelled pair of the set (see ``eval/studies/dedup_set.py``)."""
 
     pid: str
     kind: str  # near_duplicate, exact_duplicate or distinct
@@ -410,7 +410,7 @@ def _format_sweep(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.dedup", description="Mesurer la détection des doublons.")
-    parser.add_argument("--dataset", type=Path, default=DATASET, help="un .jsonl de paires (eval/dedup_set.py)")
+    parser.add_argument("--dataset", type=Path, default=DATASET, help="un .jsonl de paires (eval/studies/dedup_set.py)")
     parser.add_argument("--json", action="store_true", help="un objet JSON sur la sortie standard")
     parser.add_argument("--sweep", action="store_true", help="comparer tailles de shingles et nombres de permutations")
     parser.add_argument(

@@ -1,8 +1,8 @@
-"""The readers' 👍/👎 (:mod:`rag.feedback`), counted or exported to grow the gold set.
+"""The readers' 👍/👎 (:mod:`rag.store.feedback`), counted or exported to grow the gold set.
 
 - ``python -m eval feedback``: how many ratings, and where the database is;
 - ``python -m eval feedback --export FILE.jsonl``: every rating as a gold-set candidate, one
-  JSON object a line (the format is described in :mod:`rag.feedback`); 👎 lines need a
+  JSON object a line (the format is described in :mod:`rag.store.feedback`); 👎 lines need a
   person to write the right answer before they can join a gold set.
 
 The database is ``feedback.sqlite`` in ``DEPECHE_HOME`` (:attr:`rag.config.Settings.feedback_db`).
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from rag.config import Settings
-from rag.feedback import FeedbackStore
+from rag.store.feedback import FeedbackStore
 
 
 def counts_line(up: int, down: int) -> str:

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval.squad import GoldQuestion
+from rag.config import PROJECT_ROOT
 from rag.errors import DocumentError
+
+EVAL_DIR = PROJECT_ROOT / "eval"
+DEFAULT_DATASET = EVAL_DIR / "datasets" / "spf_qr_test.json"  # SPF-QR
+SEEDS_GOLD = EVAL_DIR / "gold" / "seeds.jsonl"
+FLOORS = EVAL_DIR / "floors.json"  # the gate's floors (python -m eval --gate)
+RUNS = EVAL_DIR / "runs"  # each run's report (ignored by git)
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ def load_gold_jsonl(path: Path) -> list[GoldItem]:
             continue
         try:
             row = json.loads(line)
-            if row.get("answerable", False) is None:  # exported feedback (rag.feedback) not yet reviewed
+            if row.get("answerable", False) is None:  # exported feedback (rag.store.feedback) not yet reviewed
                 raise DocumentError(f"{path.name}, ligne {number} : question à relire (answerable vide).")
             items.append(
                 GoldItem(

@@ -24,12 +24,12 @@ from eval.gold import GoldItem
 from eval.metrics import KS, contains_answer, first_hit, percentile, retrieval_scores
 from index.build import build_index_from_documents
 from rag.config import RETRIEVAL_MODES, Settings
-from rag.documents import Document
-from rag.embedding import Embedder
-from rag.followup import standalone_question
-from rag.retrieval import HybridRetriever, Retriever, make_retriever
-from rag.store import Passage
+from rag.models.embedding import Embedder
+from rag.search.followup import standalone_question
+from rag.search.retrieval import HybridRetriever, Retriever, make_retriever
+from rag.sources.documents import Document
 from rag.store.backend import open_index
+from rag.store.records import Passage
 
 DEPTH = max(KS)
 

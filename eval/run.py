@@ -21,10 +21,12 @@ from eval.gold import GoldItem
 from eval.metrics import normalize_text, percentile
 from index.build import build_index_from_documents
 from rag.config import Settings
-from rag.documents import Document
-from rag.embedding import Embedder
+from rag.models.embedding import Embedder
 from rag.pipeline import Pipeline
-from rag.store import SCHEMA_VERSION, Passage, Store, index_exists
+from rag.sources.documents import Document
+from rag.store.embedded import index_exists
+from rag.store.interface import Store
+from rag.store.records import SCHEMA_VERSION, Passage
 
 RETRIEVAL_KS = (1, 3, 5)
 
@@ -311,10 +313,10 @@ class EvalParts:
         """``vector_cache``: the index is built with the vectors kept in ``.cache/eval-vectors``
         (:class:`eval.vector_cache.CachedEmbedder`), so another subset of the same documents
         embeds only what it adds; questions are always embedded by the model itself. ``refusal=False``:
-        the read paths without the refusal model (what :mod:`eval.refusal` fits it from)."""
+        the read paths without the refusal model (what :mod:`eval.studies.refusal` fits it from)."""
         from rag.components import load_embedder, load_generator, load_reading, make_checker, resolved_hybrid_alpha
-        from rag.retrieval import make_retriever
-        from rag.store import IndexStore
+        from rag.search.retrieval import make_retriever
+        from rag.store.embedded import IndexStore
 
         embedder = load_embedder(settings)
         building = embedder
@@ -335,8 +337,8 @@ class EvalParts:
         from dataclasses import replace
 
         from rag.components import resolved_hybrid_alpha
-        from rag.retrieval import make_retriever
-        from rag.store import IndexStore
+        from rag.search.retrieval import make_retriever
+        from rag.store.embedded import IndexStore
 
         eval_settings = eval_index(settings, documents, self.embedder, progress=False)
         store = IndexStore.open(eval_settings.index_dir, embed_model=self.embedder.name)

@@ -1,6 +1,6 @@
 """SQuAD-format datasets as documents to index and gold questions to ask.
 
-Each article (``data[i]``) becomes one :class:`~rag.documents.Document` whose body is its
+Each article (``data[i]``) becomes one :class:`~rag.sources.documents.Document` whose body is its
 paragraphs joined by blank lines; each question keeps its gold answer texts and the id of
 the document that holds them.
 """
@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.documents import Document, slugify
 from rag.errors import DocumentError
+from rag.sources.documents import Document, slugify
 
 
 @dataclass(frozen=True)

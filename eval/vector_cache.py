@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.embedding import Embedder
-from rag.vector_cache import CachedEmbedder
+from rag.models.embedding import Embedder
+from rag.models.vector_cache import CachedEmbedder
 
 __all__ = ["CachedEmbedder", "TruncatedEmbedder"]
 

@@ -26,8 +26,8 @@ from pathlib import Path
 from rag.cli import run
 from rag.config import Settings
 from rag.errors import FeedError, IndexCorruptedError, ModelMismatchError
+from rag.models.vector_cache import kept_until_published
 from rag.store.backend import index_present, indexed_sources, open_index
-from rag.vector_cache import kept_until_published
 
 
 def build(settings: Settings, folders: list[Path], if_missing: bool, force: bool) -> int:
@@ -68,7 +68,7 @@ def _under(path: Path, folders: list[Path]) -> bool:
 
 
 def _print_resumed(embedder) -> None:
-    """Say how many passages an interrupted run had already embedded (rag.vector_cache)."""
+    """Say how many passages an interrupted run had already embedded (rag.models.vector_cache)."""
     if embedder.reused:
         print(f"{embedder.reused} passages repris d'une indexation interrompue, sans les recalculer.")
 
@@ -254,7 +254,7 @@ def list_feeds(settings: Settings) -> int:
 
 def remove_feeds(settings: Settings, locations: list[str]) -> int:
     from index.feed_registry import FeedRegistry
-    from rag.feeds import feed_location
+    from rag.sources.feeds import feed_location
 
     registry = FeedRegistry(settings.feeds_db)
     unknown = 0

@@ -15,12 +15,14 @@ from pathlib import Path
 
 from index.progress import Progress, Rates
 from index.writing import new_version
-from rag.chunking import Chunk, chunk_document
 from rag.config import Settings
-from rag.dedup import signature, signature_to_bytes, text_hash
-from rag.documents import Document, load_documents
-from rag.embedding import Embedder
-from rag.store import IndexInfo, Store
+from rag.models.embedding import Embedder
+from rag.sources.chunking import Chunk, chunk_document, embedding_text
+from rag.sources.dedup import signature, signature_to_bytes, text_hash
+from rag.sources.documents import Document
+from rag.sources.files import load_documents
+from rag.store.interface import Store
+from rag.store.records import IndexInfo
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ class BuildReport:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What duplicate detection compares (:mod:`rag.dedup`)."""
+    """What duplicate detection compares (:mod:`rag.sources.dedup`)."""
 
     text_hash: str
     minhash: bytes
@@ -52,11 +54,6 @@ class Fingerprint:
     @classmethod
     def of(cls, document: Document) -> Fingerprint:
         return cls(text_hash(document.body), signature_to_bytes(signature(document.body)))
-
-
-def embedding_text(document: Document, chunk_text: str) -> str:
-    """What is embedded for a chunk: its article's title gives it context."""
-    return f"{document.title}\n{chunk_text}"
 
 
 def index_info(settings: Settings, embedder: Embedder) -> IndexInfo:

@@ -1,13 +1,13 @@
 """Duplicate checks for documents being added: exact (same normalized text) and near
-(MinHash similarity above :data:`rag.dedup.NEAR_DUPLICATE_THRESHOLD`), against the index
+(MinHash similarity above :data:`rag.sources.dedup.NEAR_DUPLICATE_THRESHOLD`), against the index
 and against the documents accepted earlier in the same command."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from rag.dedup import NEAR_DUPLICATE_THRESHOLD, Match, is_empty, signature_from_bytes, similarities
-from rag.store import Store
+from rag.sources.dedup import NEAR_DUPLICATE_THRESHOLD, Match, is_empty, signature_from_bytes, similarities
+from rag.store.interface import Store
 
 
 class DuplicateFinder:

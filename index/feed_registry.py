@@ -7,10 +7,10 @@ the entries already dealt with (indexed, or left out as a duplicate), so that a 
 fetch them again, nor bring back a document the user removed from the index.
 
 Why a database beside the index rather than in it: index versions are replaced on every
-update and thrown away by ``build`` and ``rebuild`` (:mod:`rag.versions`), and a Milvus store
+update and thrown away by ``build`` and ``rebuild`` (:mod:`rag.store.versions`), and a Milvus store
 holds only documents and passages; the list of feeds must outlive all of them, and be written
 after an index update without writing a new version. Like ``feedback.sqlite``
-(:mod:`rag.feedback`) it is written in place, one short transaction per change. Reading it
+(:mod:`rag.store.feedback`) it is written in place, one short transaction per change. Reading it
 never creates it: the Corpus tab of a fresh install lists no feed and writes nothing.
 """
 

@@ -1,6 +1,6 @@
 """Follow RSS/Atom feeds: ``python -m index add-feed`` and ``python -m index refresh``.
 
-Reading a feed (:mod:`rag.feeds`) gives one document per entry; here they are added to the
+Reading a feed (:mod:`rag.sources.feeds`) gives one document per entry; here they are added to the
 index and the feed is registered (:mod:`index.feed_registry`):
 
 1. the feed is fetched and parsed; a feed that cannot be used raises
@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from index.feed_registry import FeedRegistry
 from index.update import UpdateReport, add_read_documents
 from rag.config import Settings
-from rag.documents import Document
-from rag.embedding import Embedder
 from rag.errors import DocumentError, FeedError
-from rag.feeds import ParsedFeed, entry_document, feed_bytes, feed_location
+from rag.models.embedding import Embedder
+from rag.sources.documents import Document
+from rag.sources.feeds import ParsedFeed, entry_document, feed_bytes, feed_location
 from rag.store.backend import indexed_sources
 
 
@@ -61,8 +61,8 @@ Reader = Callable[[str], ParsedFeed]  # location -> the parsed feed, or FeedErro
 
 
 def read_feed(location: str) -> ParsedFeed:
-    """The feed at ``location`` (as :func:`rag.feeds.feed_location` names it), parsed in the fence."""
-    from rag.readers.fence import shared_parser
+    """The feed at ``location`` (as :func:`rag.sources.feeds.feed_location` names it), parsed in the fence."""
+    from rag.sources.readers.fence import shared_parser
 
     return shared_parser().parse_feed(feed_bytes(location), location)
 
@@ -106,7 +106,7 @@ def add_feed(
 def _new_documents(feed: ParsedFeed, report: FeedReport, known: set[str], parse_page) -> list[Document]:
     """The documents of the entries whose link is not ``known`` (to the index or an earlier read)."""
     if parse_page is None:
-        from rag.readers.fence import shared_parser
+        from rag.sources.readers.fence import shared_parser
 
         parse_page = shared_parser()
     this_read: set[str] = set()

@@ -28,11 +28,12 @@ from index.build import Fingerprint, index_info, store_documents
 from index.duplicates import DuplicateFinder
 from index.writing import new_version
 from rag.config import Settings
-from rag.documents import Document, read_document
-from rag.embedding import Embedder
 from rag.errors import DocumentError, IndexMissingError
-from rag.store import Store
+from rag.models.embedding import Embedder
+from rag.sources.documents import Document
+from rag.sources.files import read_document
 from rag.store.backend import index_present, indexed_documents
+from rag.store.interface import Store
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def add_documents(
     on_wait: Callable[[str], None] | None = print,
 ) -> UpdateReport:
     """Index the files under ``paths`` (files or folders, recursively); the first ones make the index."""
-    from rag.documents import load_documents
+    from rag.sources.files import load_documents
 
     started = time.perf_counter()
     documents, skipped = load_documents(list(paths))

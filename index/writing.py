@@ -1,6 +1,6 @@
 """The one way to change the index: under the write lock, on a new version, published whole.
 
-See :mod:`rag.versions` for the layout and why a crash at any point leaves either the old or
+See :mod:`rag.store.versions` for the layout and why a crash at any point leaves either the old or
 the new index, never a mix.
 """
 
@@ -14,8 +14,10 @@ from contextlib import contextmanager
 
 from rag.config import Settings
 from rag.errors import DiskFullError, IndexMissingError
-from rag.store import IndexInfo, IndexStore, Store
-from rag.versions import collect_garbage, current_version, new_version_dir, publish, write_lock
+from rag.store.embedded import IndexStore
+from rag.store.interface import Store
+from rag.store.records import IndexInfo
+from rag.store.versions import collect_garbage, current_version, new_version_dir, publish, write_lock
 
 
 @contextmanager

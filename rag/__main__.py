@@ -10,7 +10,7 @@ import sys
 from rag.cli import run
 from rag.config import RETRIEVAL_MODES, Settings
 from rag.pipeline import Answer, clean_question
-from rag.store import Passage
+from rag.store.records import Passage
 
 
 def format_source(number: int, passage: Passage, *, preview_chars: int = 90) -> str:

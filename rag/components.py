@@ -11,12 +11,12 @@ from rag.answer.generation import Generator
 from rag.answer.generator_process import ProcessGenerator, llama_spec
 from rag.answer.reading import ReadingAnswerer
 from rag.config import Settings
-from rag.embedding import Embedder, LazyEmbedder, load_embedding_model, tuning_for
-from rag.live import LiveIndex
-from rag.models import resolve_gguf
+from rag.models.embedding import Embedder, LazyEmbedder, load_embedding_model, tuning_for
+from rag.models.gguf import resolve_gguf
 from rag.pipeline import Pipeline
-from rag.retrieval import make_retriever
-from rag.store import Store
+from rag.search.retrieval import make_retriever
+from rag.store.interface import Store
+from rag.store.live import LiveIndex
 
 
 def load_embedder(settings: Settings, *, show_progress: bool = False) -> Embedder:
@@ -100,8 +100,8 @@ def load_reading(
         return None
     from rag.answer.reader_openvino import OpenVINOReader, ensure_reader_export
     from rag.answer.refusal import RefusalModel
-    from rag.cpu import compiled_cache
-    from rag.e5_convert import ensure_e5_model
+    from rag.models.cpu import compiled_cache
+    from rag.models.e5_convert import ensure_e5_model
 
     folder = ensure_reader_export(ensure_e5_model(settings.cache), settings.cache)
     reader = OpenVINOReader(folder, threads=settings.threads, compiled=compiled_cache(settings.cache))

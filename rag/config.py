@@ -4,7 +4,7 @@ Every knob a user may turn lives here, with its environment variable:
 
 - ``DEPECHE_HOME``: the data folder (index, store); default ``data/`` in the checkout.
   It also holds ``feedback.sqlite`` (:attr:`Settings.feedback_db`): the chat's 👍/👎, kept
-  beside the index because index versions are replaced on every update (:mod:`rag.feedback`),
+  beside the index because index versions are replaced on every update (:mod:`rag.store.feedback`),
   and ``feeds.sqlite`` (:attr:`Settings.feeds_db`): the RSS/Atom feeds ``python -m index refresh`` re-reads.
 - ``DEPECHE_CACHE``: where models are assembled on first use; default ``.cache/`` in the checkout.
 - ``DEPECHE_EMBED_MODEL``: a sentence-transformers model name or folder.
@@ -26,7 +26,7 @@ Every knob a user may turn lives here, with its environment variable:
   across articles, quoted) or ``write`` (the LLM writes 2 to 5 sentences from them, checked;
   the quotations where the check keeps nothing).
 - ``DEPECHE_DATE_FILTER``: ``on`` (default: a question's dates, «en octobre 2024», «le mois
-  dernier», scope the search, :mod:`rag.temporal`) or ``off`` (they are searched as words).
+  dernier», scope the search, :mod:`rag.search.temporal`) or ``off`` (they are searched as words).
 - ``DEPECHE_MIN_CONFIDENCE``: the probability that the chosen sentence holds the answer below
   which the bot refuses (default: the threshold of the refusal model fitted on near misses,
   ``rag/answer/weights/refusal.json``, :mod:`rag.answer.refusal`).
@@ -63,7 +63,7 @@ ANSWER_MODES = ("reader", "llm")  # reader: read most questions (rag.answer.read
 
 
 def embedder_chosen_per_cpu() -> bool:
-    """Whether the embedding model is left to this CPU's measurement (:mod:`rag.embedding_choice`):
+    """Whether the embedding model is left to this CPU's measurement (:mod:`rag.models.embedding_choice`):
     not when ``DEPECHE_EMBED_MODEL`` sets it, nor with Milvus, whose collections machines of
     any CPU share (the default model then)."""
     return not any(os.environ.get(name, "").strip() for name in ("DEPECHE_EMBED_MODEL", "DEPECHE_MILVUS_URI"))
@@ -137,11 +137,11 @@ class Settings:
     generation_timeout: int = 120  # seconds an answer may take before the model's process is restarted
     chat_concurrency: int = 4  # answers the chat computes at once (the model itself answers one at a time)
     queue_depth: int = 32  # answers that may wait their turn; past them: «serveur occupé»
-    read_timeout: int = 120  # seconds a file may take to parse (rag.readers.fence)
+    read_timeout: int = 120  # seconds a file may take to parse (rag.sources.readers.fence)
     read_memory_mb: int = 3072  # the address space of the process that parses files
     # The answer check (rag.answer.checking): calibrated on the gold sets, see the README.
     min_support: float = 0.7
-    min_similarity: float | None = None  # None: the embedding model's measured floor (rag.embedding.tuning_for)
+    min_similarity: float | None = None  # None: the embedding model's measured floor (rag.models.embedding.tuning_for)
     hybrid_alpha: float | None = None  # None: the embedding model's measured fusion weight
     answer_mode: str = "reader"
     phrasing: str = "none"
@@ -149,8 +149,8 @@ class Settings:
     open_answer: str = OPEN_ANSWERS[0]
     min_confidence: float | None = None  # None: the reader's calibrated threshold (its manifest)
     min_coverage: float = 0.15  # calibrated on held-out PIAF: python -m eval coverage-floor
-    date_filter: bool = True  # a question's dates scope the search (rag.temporal)
-    lock_wait: int = 600  # seconds a writer waits for another (rag.versions.write_lock)
+    date_filter: bool = True  # a question's dates scope the search (rag.search.temporal)
+    lock_wait: int = 600  # seconds a writer waits for another (rag.store.versions.write_lock)
     milvus_uri: str = ""  # empty: the embedded store (rag.store.backend)
     milvus_token: str = field(default="", repr=False)
     milvus_shards: int = 1  # of the collections Dépêche creates on a Milvus server
@@ -166,7 +166,7 @@ class Settings:
 
     @property
     def feedback_db(self) -> Path:
-        """The readers' ratings of answers (:mod:`rag.feedback`), outside the versioned index."""
+        """The readers' ratings of answers (:mod:`rag.store.feedback`), outside the versioned index."""
         return self.home / "feedback.sqlite"
 
     @property
@@ -189,9 +189,9 @@ class Settings:
         cache = Path(env.get("DEPECHE_CACHE") or PROJECT_ROOT / ".cache").expanduser().resolve()
         embed_model = env.get("DEPECHE_EMBED_MODEL", "").strip() or DEFAULT_EMBED_MODEL
         if embedder_chosen_per_cpu():  # the index's model, else the fastest measured here
-            from rag.embedding_choice import default_embed_model
+            from rag.models.embedding_choice import default_embed_model
 
-            embed_model = default_embed_model(home / "index", cache)
+            embed_model = default_embed_model(home / "index", cache, DEFAULT_EMBED_MODEL)
         return cls(
             home=home,
             cache=cache,

@@ -81,7 +81,7 @@ class DocumentError(DepecheError):
 
 class FeedError(DepecheError):
     """An RSS or Atom feed could not be used (unreachable, malformed, not a feed); the message
-    names it, and nothing was added for it (:mod:`rag.feeds`)."""
+    names it, and nothing was added for it (:mod:`rag.sources.feeds`)."""
 
 
 class ModelLoadError(DepecheError):

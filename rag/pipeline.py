@@ -1,7 +1,7 @@
 """Question -> retrieved passages -> a read answer, or a streamed draft checked and cited.
 
 A follow-up («Et à Paris ?») is first made standalone from the conversation's earlier
-questions (:mod:`rag.followup`) and that is what is searched. Then, with a reader
+questions (:mod:`rag.search.followup`) and that is what is searched. Then, with a reader
 (:class:`~rag.answer.reading.ReadingAnswerer`), most questions are *read*: the answer is the
 span the reader finds, followed by the sentence that holds it, quoted, or a refusal when the
 reader is not confident enough. The questions the reader serves badly (summaries, several
@@ -18,7 +18,7 @@ Usage::
     stream.answer.revised  # whether the check changed the draft
 
 A question's dates («en octobre 2024», «le mois dernier», «le plus récent») scope the search
-(:mod:`rag.temporal`, :mod:`rag.temporal.retrieval`): only articles of those dates are ranked,
+(:mod:`rag.search.temporal`, :mod:`rag.search.temporal.retrieval`): only articles of those dates are ranked,
 the answer carries the scope's label (``answer.scope``: «articles d'octobre 2024») and, when no
 article is of those dates, says so instead of answering from others. ``answer.source_dates``
 names the dates of the articles it cites (:mod:`rag.answer.source_dates`).
@@ -41,13 +41,13 @@ from rag.answer.reading import ReadAnswer, ReadingAnswerer
 from rag.answer.source_dates import source_dates as dates_sentence
 from rag.answer.writing import NOT_SUPPORTED, WRITER_FAILED, checked_prose, writing_prompt
 from rag.errors import EmptyQuestionError, QuestionTooLongError
-from rag.evidence import Evidence, gather_evidence
-from rag.followup import standalone_question
-from rag.repeats import SEARCHED_PAST, cite_repeats, distinct
-from rag.retrieval import Retriever
-from rag.store import Passage
-from rag.temporal import DateScope, scoped_search
-from rag.temporal.retrieval import DatedRetrieval
+from rag.search.evidence import Evidence, gather_evidence
+from rag.search.followup import standalone_question
+from rag.search.repeats import SEARCHED_PAST, cite_repeats, distinct
+from rag.search.retrieval import Retriever
+from rag.search.temporal import DateScope, scoped_search
+from rag.search.temporal.retrieval import DatedRetrieval
+from rag.store.records import Passage
 
 MAX_QUESTION_CHARS = 2000
 
@@ -174,7 +174,7 @@ class Pipeline:
                 search_question=search, **labels,
             )  # fmt: skip
             return
-        searched = depth + SEARCHED_PAST  # a few more than are read: repeated wires are set aside (rag.repeats)
+        searched = depth + SEARCHED_PAST  # a few more than are read: repeated wires are set aside (rag.search.repeats)
         if scope:
             ranked = self.dated.retrieve(search, searched, scope, allowed)
         else:
@@ -241,7 +241,7 @@ class Pipeline:
         repeated: dict[int, list[Passage]] | None = None,
     ) -> Answer:
         """The :class:`Answer` of a read path: composed text (with the articles that repeat its
-        quotation named, :func:`rag.repeats.cite_repeats`), or a refusal with the closest passages."""
+        quotation named, :func:`rag.search.repeats.cite_repeats`), or a refusal with the closest passages."""
         elapsed = time.perf_counter() - started
         composed = read.composition
         passages = [*passages, *read.extra]  # an article's author box, read beyond the retrieved passages

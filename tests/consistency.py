@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from rag.store import IndexStore
+from rag.store.embedded import IndexStore
 from rag.store.vector_index import vector_ids
 
 

@@ -100,7 +100,7 @@ class FakeReader:
 
         from rag.answer.compose import sentence_around
         from rag.answer.reader import Reading
-        from rag.evidence import sentence_spans
+        from rag.search.evidence import sentence_spans
 
         reading = self.read(question, passages)
         if reading is None:

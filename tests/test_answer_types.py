@@ -1,16 +1,16 @@
 """The kind of answer a question asks for (rag.answer.answer_types), the typo-tolerant name
-check, and the PIAF count of gold answers the marks would refuse (eval.answer_types)."""
+check, and the PIAF count of gold answers the marks would refuse (eval.studies.answer_types)."""
 
 from __future__ import annotations
 
 import pytest
 
-from eval.answer_types import type_figures
-from eval.piaf_examples import answerable_examples, load_piaf
+from eval.studies.answer_types import type_figures
+from eval.studies.piaf_examples import answerable_examples, load_piaf
 from rag.answer.answer_types import asked_type
 from rag.answer.checking import AnswerChecker
-from rag.evidence import Evidence
-from rag.store import Passage
+from rag.search.evidence import Evidence
+from rag.store.records import Passage
 
 
 @pytest.mark.parametrize(

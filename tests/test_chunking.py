@@ -1,9 +1,10 @@
 import pytest
 
-from rag.chunking import chunk_document
 from rag.config import ChunkSettings
-from rag.documents import Document, load_documents
 from rag.errors import ConfigError
+from rag.sources.chunking import chunk_document
+from rag.sources.documents import Document
+from rag.sources.files import load_documents
 from tests.conftest import SEEDS
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.concurrency import (
+from eval.bench.concurrency import (
     Burst,
     ClientResult,
     format_report,

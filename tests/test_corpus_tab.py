@@ -11,8 +11,8 @@ import pytest
 
 from index.build import build_index
 from rag.config import Settings
-from rag.live import LiveIndex
-from rag.versions import write_lock
+from rag.store.live import LiveIndex
+from rag.store.versions import write_lock
 from tests.conftest import SEEDS
 from ui.corpus import CorpusTab, corpus_tab
 from ui.uploads import MAX_FILE_BYTES, MAX_FILES, megabytes, safe_name, save_uploads, upload_folder

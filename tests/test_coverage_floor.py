@@ -1,9 +1,9 @@
-"""The answer check's coverage floor, calibrated on held-out PIAF (eval.coverage_floor)."""
+"""The answer check's coverage floor, calibrated on held-out PIAF (eval.studies.coverage_floor)."""
 
 from __future__ import annotations
 
-from eval.coverage_floor import SHOWN, Covered, calibrate, choose_floor, covered, shown_paragraphs, sweep
-from eval.piaf_examples import Example
+from eval.studies.coverage_floor import SHOWN, Covered, calibrate, choose_floor, covered, shown_paragraphs, sweep
+from eval.studies.piaf_examples import Example
 
 ARTICLES = [
     {

@@ -22,7 +22,7 @@ import pytest
 
 from index.update import add_documents
 from rag.config import PROJECT_ROOT, Settings
-from rag.versions import POINTER, current_version
+from rag.store.versions import POINTER, current_version
 from tests.conftest import SEEDS
 from tests.consistency import check_index, check_store
 from tests.fakes import FakeEmbedder

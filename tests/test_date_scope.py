@@ -15,10 +15,11 @@ from rag.answer.reading import ReadingAnswerer
 from rag.answer.source_dates import source_dates
 from rag.config import Settings
 from rag.pipeline import Pipeline
-from rag.retrieval import DenseRetriever, HybridRetriever, KeywordRetriever
-from rag.store import IndexStore, Passage
-from rag.temporal import DateScope
-from rag.temporal.retrieval import DatedRetrieval
+from rag.search.retrieval import DenseRetriever, HybridRetriever, KeywordRetriever
+from rag.search.temporal import DateScope
+from rag.search.temporal.retrieval import DatedRetrieval
+from rag.store.embedded import IndexStore
+from rag.store.records import Passage
 from tests.fakes import FakeGenerator, FakeReader
 from ui.render import answer_message, scope_markdown
 
@@ -199,7 +200,7 @@ def test_source_date_sentence_for_several_articles():
 
 
 def test_the_dated_gold_set_is_well_formed_and_grounded():
-    from rag.documents import load_documents
+    from rag.sources.files import load_documents
 
     documents, _ = load_documents(sorted(DATED_CORPUS.glob("*.txt")))
     bodies = {d.doc_id: d.body for d in documents}

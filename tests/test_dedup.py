@@ -1,4 +1,4 @@
-"""Duplicate detection (rag/dedup.py): normalization, hashes, MinHash signatures, matching."""
+"""Duplicate detection (rag/sources/dedup.py): normalization, hashes, MinHash signatures, matching."""
 
 import json
 import textwrap
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from rag import dedup
 from rag.config import PROJECT_ROOT
+from rag.sources import dedup
 from tests.conftest import MUNICH_SEED, PARIS_SEED
 
 PARIS = PARIS_SEED.read_text(encoding="utf-8")

@@ -2,9 +2,10 @@ import hashlib
 
 import pytest
 
-from rag.dates import parse_french_date
-from rag.documents import load_documents, parse_article, read_document, slugify
 from rag.errors import DocumentError
+from rag.sources.dates import parse_french_date
+from rag.sources.documents import parse_article, slugify
+from rag.sources.files import load_documents, read_document
 from tests.conftest import MUNICH_SEED, PARIS_SEED, SEEDS
 
 

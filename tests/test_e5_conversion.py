@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from rag.config import PROJECT_ROOT
-from rag.e5_convert import MARKER, convert, ensure_e5_model, parse, source_file
 from rag.errors import ModelLoadError
+from rag.models.e5_convert import MARKER, convert, ensure_e5_model, parse, source_file
 
 pytestmark = pytest.mark.integration
 

@@ -1,10 +1,10 @@
-"""The embedders' speed benchmark (eval/embed_bench.py): its passages and its token count."""
+"""The embedders' speed benchmark (eval/bench/embed_bench.py): its passages and its token count."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from eval.embed_bench import CAPS, count_tokens, markdown, sample_passages
+from eval.bench.embed_bench import CAPS, count_tokens, markdown, sample_passages
 
 
 def test_passages_are_full_chunks_of_distinct_articles_drawn_the_same_way_each_time():
@@ -44,7 +44,7 @@ def test_the_report_names_the_cpu_and_a_failed_run_in_one_line():
 
 
 def test_each_variant_is_compared_with_its_models_reference_and_a_capped_run_with_its_own_native_run(tmp_path):
-    from eval.embed_bench import compare, vectors_file
+    from eval.bench.embed_bench import compare, vectors_file
 
     rng = np.random.default_rng(0)
     reference = rng.normal(size=(20, 8))
@@ -67,7 +67,7 @@ def test_each_variant_is_compared_with_its_models_reference_and_a_capped_run_wit
 
 
 def test_the_retrieval_table_gives_each_models_figures_and_names_a_failure():
-    from eval.embed_bench import retrieval_markdown
+    from eval.bench.embed_bench import retrieval_markdown
 
     text = retrieval_markdown(
         {

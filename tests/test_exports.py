@@ -1,10 +1,10 @@
-"""Exported model folders (rag.exports): trusted only while their manifest matches."""
+"""Exported model folders (rag.models.exports): trusted only while their manifest matches."""
 
 from __future__ import annotations
 
 import json
 
-from rag.exports import file_entries, manifest_matches
+from rag.models.exports import file_entries, manifest_matches
 
 
 def test_a_folder_is_trusted_while_its_manifest_and_files_match(tmp_path):

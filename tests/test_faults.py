@@ -17,8 +17,8 @@ import pytest
 from index.update import add_documents, rebuild_index
 from rag.config import Settings
 from rag.errors import DiskFullError
-from rag.live import LiveIndex
-from rag.versions import POINTER, current_version
+from rag.store.live import LiveIndex
+from rag.store.versions import POINTER, current_version
 from tests.conftest import SEEDS
 from tests.consistency import check_index
 from tests.fakes import FakeEmbedder

@@ -16,9 +16,9 @@ from eval.gold import load_gold_jsonl
 from rag.answer.prompting import REFUSAL
 from rag.config import PROJECT_ROOT, Settings
 from rag.errors import DocumentError
-from rag.feedback import FeedbackEntry, FeedbackStore, without_markers
 from rag.pipeline import Answer
-from rag.store import Passage
+from rag.store.feedback import FeedbackEntry, FeedbackStore, without_markers
+from rag.store.records import Passage
 
 MUNICH = Passage(
     11,

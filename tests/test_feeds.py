@@ -19,11 +19,11 @@ from index.feeds import FeedReport, add_feed, refresh_feeds
 from index.update import rebuild_index, remove_documents
 from rag.config import PROJECT_ROOT
 from rag.errors import FeedError
-from rag.feeds import SUMMARY_KIND, SUMMARY_MARK
-from rag.fetch import USER_AGENT
-from rag.live import LiveIndex
+from rag.sources.feeds import SUMMARY_KIND, SUMMARY_MARK
+from rag.sources.fetch import USER_AGENT
 from rag.store.backend import indexed_sources, open_index
-from rag.versions import current_version
+from rag.store.live import LiveIndex
+from rag.store.versions import current_version
 from tests.conftest import SEEDS
 
 FEEDS = PROJECT_ROOT / "tests" / "fixtures" / "feeds"

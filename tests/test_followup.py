@@ -1,4 +1,4 @@
-"""Follow-up questions made standalone by rules (rag.followup): no model, fast."""
+"""Follow-up questions made standalone by rules (rag.search.followup): no model, fast."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from rag.answer.citations import content_words
 from rag.config import PROJECT_ROOT
 from rag.errors import EmptyQuestionError
-from rag.followup import MAX_CHARS, needs_context, standalone_question
+from rag.search.followup import MAX_CHARS, needs_context, standalone_question
 
 MUNICH = "Dans quelle ville OpenAI va-t-elle ouvrir un bureau en Allemagne ?"
 OFFICE = "Quand OpenAI ouvrira-t-il un bureau à Munich ?"

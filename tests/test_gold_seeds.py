@@ -13,7 +13,7 @@ from functools import cache
 import pytest
 
 from rag.config import PROJECT_ROOT
-from rag.documents import read_document
+from rag.sources.files import read_document
 
 GOLD = PROJECT_ROOT / "eval" / "gold" / "seeds.jsonl"
 SEEDS = PROJECT_ROOT / "seeds"

@@ -4,8 +4,8 @@ import pytest
 
 from rag.answer.checking import AnswerChecker, AnswerSentence, is_looping, parse_sentences
 from rag.answer.prompting import REFUSAL
-from rag.evidence import Evidence
-from rag.store import Passage
+from rag.search.evidence import Evidence
+from rag.store.records import Passage
 from tests.fakes import FakeEmbedder
 
 MUNICH = Evidence(

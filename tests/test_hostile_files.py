@@ -1,5 +1,5 @@
 """Hostile files (tests/hostile.py) are skipped with their reason, under the fence's time and
-memory limits (rag.readers.fence), and nothing else changes."""
+memory limits (rag.sources.readers.fence), and nothing else changes."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from index.update import add_documents
-from rag.documents import load_documents, read_document
 from rag.errors import DocumentError
-from rag.readers import fence
-from rag.readers.fence import FencedParser
-from rag.store import IndexStore
+from rag.sources.files import load_documents, read_document
+from rag.sources.readers import fence
+from rag.sources.readers.fence import FencedParser
+from rag.store.embedded import IndexStore
 from tests import hostile
 from tests.conftest import SEEDS
 

@@ -18,11 +18,11 @@ from index.build import build_index
 from rag.answer.generator_process import ProcessGenerator
 from rag.components import load_embedder, load_generator, make_checker
 from rag.config import PROJECT_ROOT, Settings
-from rag.evidence import gather_evidence
-from rag.models import default_gguf
+from rag.models.gguf import default_gguf
 from rag.pipeline import Pipeline
-from rag.retrieval import DenseRetriever
-from rag.store import IndexStore
+from rag.search.evidence import gather_evidence
+from rag.search.retrieval import DenseRetriever
+from rag.store.embedded import IndexStore
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.integration

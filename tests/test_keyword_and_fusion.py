@@ -3,15 +3,15 @@ import pytest
 from index.build import build_index
 from index.update import remove_documents
 from rag.errors import ConfigError
-from rag.keyword import FrenchAnalyzer, KeywordIndex
-from rag.retrieval import (
+from rag.search.keyword import FrenchAnalyzer, KeywordIndex
+from rag.search.retrieval import (
     HybridRetriever,
     KeywordRetriever,
     convex_fusion,
     make_retriever,
     reciprocal_rank_fusion,
 )
-from rag.store import IndexStore
+from rag.store.embedded import IndexStore
 from tests.conftest import SEEDS
 
 

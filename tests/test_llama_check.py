@@ -1,4 +1,4 @@
-"""The llama.cpp smoke check (``rag.llama_check``) and the project's own llama.cpp build.
+"""The llama.cpp smoke check (``rag.models.llama_check``) and the project's own llama.cpp build.
 
 Unit tests make the child crash, hang or fail on purpose. The integration tests check the build
 this checkout installed: from the project's wheel folder, portable (no AMX, no AVX-512), and
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import PROJECT_ROOT, Settings
-from rag.llama_check import LlamaCheck, amx_enabled, from_outcome, run_check
+from rag.models.llama_check import LlamaCheck, amx_enabled, from_outcome, run_check
 
 AMX_INFO = "CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 |"
 PORTABLE_INFO = "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | REPACK = 1 |"
@@ -97,7 +97,7 @@ def test_the_makefile_installs_llama_cpp_only_from_the_project_wheel_folder():
     assert "--only-binary llama-cpp-python -r requirements.txt" in plan
     assert "--no-cache-dir --no-binary llama-cpp-python" in plan
     assert "-DGGML_NATIVE=OFF" in plan and "-DGGML_AMX_INT8=OFF" in plan
-    assert "rag.llama_check" in plan
+    assert "rag.models.llama_check" in plan
 
 
 @pytest.mark.integration
@@ -116,7 +116,7 @@ def test_the_installed_llama_cpp_is_the_projects_portable_wheel():
 
 @pytest.mark.integration
 def test_the_real_model_generates_on_this_cpu_without_amx():
-    from rag.models import resolve_gguf
+    from rag.models.gguf import resolve_gguf
 
     settings = Settings.from_env()
     check = run_check(resolve_gguf(settings.llm_path, settings.cache))
@@ -127,7 +127,9 @@ def test_the_real_model_generates_on_this_cpu_without_amx():
 
 @pytest.mark.integration
 def test_the_command_prints_the_system_info_and_succeeds():
-    done = subprocess.run([sys.executable, "-m", "rag.llama_check"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.models.llama_check"], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("llama_print_system_info() : CPU : ")
     assert "génération d’essai réussie" in done.stdout
@@ -148,11 +150,11 @@ def test_the_generator_refuses_a_build_with_amx_before_loading(monkeypatch, tmp_
 def test_the_portable_build_generates_on_a_cpu_without_avx512():
     """The same child as the check, on an emulated Haswell (AVX2, no AVX-512, no AMX):
     a build with AVX-512 instructions dies here with SIGILL (checked by hand with a native one)."""
-    from rag.models import resolve_gguf
+    from rag.models.gguf import resolve_gguf
 
     settings = Settings.from_env()
     model = resolve_gguf(settings.llm_path, settings.cache)
-    child = [sys.executable, "-m", "rag.llama_check", "--child", str(model), "--threads", "2"]
+    child = [sys.executable, "-m", "rag.models.llama_check", "--child", str(model), "--threads", "2"]
     check = run_check(model, command=["/usr/bin/qemu-x86_64", "-cpu", "Haswell", *child], timeout=600)
     assert check.ok, check.message
     assert "AVX2 = 1" in check.system_info and "AVX512" not in check.system_info

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from index.build import build_index
-from rag.live import LiveIndex
 from rag.pipeline import Pipeline
-from rag.retrieval import DenseRetriever
+from rag.search.retrieval import DenseRetriever
+from rag.store.live import LiveIndex
 from tests.conftest import SEEDS
 from tests.fakes import FakeGenerator
 from ui.app import build_app

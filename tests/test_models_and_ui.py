@@ -1,11 +1,11 @@
 import pytest
 
 from rag.config import Settings
-from rag.embedding import resolve_model_path
 from rag.errors import ConfigError, ModelLoadError
-from rag.models import resolve_gguf
+from rag.models.embedding import resolve_model_path
+from rag.models.gguf import resolve_gguf
 from rag.pipeline import Answer
-from rag.store import Passage
+from rag.store.records import Passage
 
 
 def test_llm_setting_must_be_an_existing_gguf(tmp_path):

@@ -15,10 +15,10 @@ from rag.answer.reader import Reading
 from rag.answer.reading import ReadingAnswerer, figures_in
 from rag.answer.refusal import FEATURES, REFUSAL_MODEL, RefusalModel
 from rag.errors import ModelLoadError
-from rag.evidence import gather_evidence
-from rag.keyword import FrenchAnalyzer
-from rag.repeats import cite_repeats, distinct
-from rag.store import Passage
+from rag.search.evidence import gather_evidence
+from rag.search.keyword import FrenchAnalyzer
+from rag.search.repeats import cite_repeats, distinct
+from rag.store.records import Passage
 from tests.fakes import FakeGenerator
 
 
@@ -33,7 +33,7 @@ def reading_of(index: int, text: str, span: str, mass: float, margin: float = 5.
 
 
 def _sentences(text: str):
-    from rag.evidence import sentence_spans
+    from rag.search.evidence import sentence_spans
 
     return sentence_spans(text)
 

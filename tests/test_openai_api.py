@@ -17,10 +17,10 @@ from starlette.testclient import TestClient
 from index.build import build_index
 from rag.answer.generator_process import GenerationError
 from rag.config import Settings
-from rag.followup import standalone_question
-from rag.live import LiveIndex
 from rag.pipeline import Pipeline
-from rag.retrieval import DenseRetriever
+from rag.search.followup import standalone_question
+from rag.search.retrieval import DenseRetriever
+from rag.store.live import LiveIndex
 from tests.conftest import SEEDS
 from tests.fakes import FakeEmbedder, FakeGenerator
 from ui.admission import Admission

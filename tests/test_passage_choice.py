@@ -1,8 +1,8 @@
-"""The rules of passage choice scored on PIAF readings (:mod:`eval.passage_choice`), with made-up reads."""
+"""The rules of passage choice scored on PIAF readings (:mod:`eval.studies.passage_choice`), with made-up reads."""
 
 import json
 
-from eval.passage_choice import Question, Read, main, order_rule, penalty_rule, score
+from eval.studies.passage_choice import Question, Read, main, order_rule, penalty_rule, score
 
 
 def read(rank, margin, f1, supports=True, confidence=0.5, final=0.5):

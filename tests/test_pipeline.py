@@ -3,10 +3,11 @@ import pytest
 from index.build import build_index
 from rag.answer.prompting import REFUSAL, TITLE_CHARS
 from rag.errors import EmptyQuestionError, QuestionTooLongError
-from rag.evidence import select_evidence
 from rag.pipeline import Pipeline
-from rag.retrieval import DenseRetriever
-from rag.store import IndexInfo, IndexStore
+from rag.search.evidence import select_evidence
+from rag.search.retrieval import DenseRetriever
+from rag.store.embedded import IndexStore
+from rag.store.records import IndexInfo
 from tests.conftest import SEEDS
 from tests.fakes import FakeGenerator
 

@@ -32,7 +32,7 @@ def test_the_committed_weights_are_small_pinned_and_only_what_training_changed()
 
 @pytest.fixture(scope="module")
 def base():
-    from rag.e5_convert import ensure_e5_model
+    from rag.models.e5_convert import ensure_e5_model
 
     return ensure_e5_model(Settings.from_env().cache)
 

@@ -13,8 +13,8 @@ import pytest
 from rag.answer.reader import MANIFEST, WEIGHTS, Reader, encode_windows
 from rag.answer.reader_openvino import EXPORT_MANIFEST, OpenVINOReader, ensure_reader_export
 from rag.config import PROJECT_ROOT, Settings
-from rag.cpu import compiled_cache
 from rag.errors import ModelLoadError
+from rag.models.cpu import compiled_cache
 
 PIAF = PROJECT_ROOT / "eval" / "datasets" / "piaf-v1.0.json"
 CACHE = Settings.from_env().cache
@@ -22,7 +22,7 @@ CACHE = Settings.from_env().cache
 
 @pytest.fixture(scope="module")
 def base():
-    from rag.e5_convert import ensure_e5_model
+    from rag.models.e5_convert import ensure_e5_model
 
     return ensure_e5_model(CACHE)
 

@@ -16,8 +16,9 @@ import pytest
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-from rag.documents import date_of_line, find_sources, load_documents, read_document, split_article
 from rag.errors import DocumentError
+from rag.sources.documents import date_of_line, split_article
+from rag.sources.files import find_sources, load_documents, read_document
 from tests.conftest import MUNICH_SEED, PARIS_SEED, SEEDS
 
 FIXTURES = Path(__file__).parent / "fixtures"

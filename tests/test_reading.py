@@ -12,8 +12,8 @@ from rag.answer.prompting import REFUSAL
 from rag.answer.reading import ReadingAnswerer
 from rag.answer.writing import NOT_SUPPORTED, WRITER_FAILED, WRITER_INSTRUCTIONS
 from rag.pipeline import Pipeline
-from rag.retrieval import DenseRetriever
-from rag.store import IndexStore
+from rag.search.retrieval import DenseRetriever
+from rag.store.embedded import IndexStore
 from tests.conftest import SEEDS
 from tests.fakes import FakeGenerator, FakeReader
 
@@ -84,8 +84,8 @@ def test_a_question_naming_what_no_passage_mentions_is_refused_even_with_a_confi
 
 
 def test_a_misspelt_name_is_no_missing_name():
-    from rag.evidence import Evidence
-    from rag.store import Passage
+    from rag.search.evidence import Evidence
+    from rag.store.records import Passage
 
     text = "Sam Altman, PDG d'OpenAI, ouvrira un bureau dans la ville de Munich."
     passages = [Passage(1, "munich", "OpenAI à Munich", "2025-03-27", "x", 0, len(text), text)]
@@ -149,8 +149,8 @@ def test_a_yes_no_question_is_answered_from_the_sentence_the_reader_finds(store,
     ],
 )
 def test_oui_or_non_is_what_the_sentence_says_or_whether_it_denies(question, sentence, word):
-    from rag.evidence import Evidence
-    from rag.store import Passage
+    from rag.search.evidence import Evidence
+    from rag.store.records import Passage
 
     passages = [Passage(1, "d", "Titre", "2025-03-27", "x", 0, len(sentence), sentence)]
     span = sentence.split()[3]
@@ -364,7 +364,7 @@ def test_a_follow_up_is_read_as_asked_while_search_sees_its_context(store, fake_
 
 def test_the_author_box_is_the_last_paragraph_cut_at_a_sentence_to_its_size():
     from rag.answer.compose import closing_passage
-    from rag.documents import Document
+    from rag.sources.documents import Document
 
     body = "Premier paragraphe.\n\nUne phrase longue du dernier. Une autre phrase. Par Anne Martin, journaliste.\n"
     document = Document("d", "Titre", "2025-01-02", "d.txt", body, "x")
@@ -377,7 +377,7 @@ def test_the_author_box_is_the_last_paragraph_cut_at_a_sentence_to_its_size():
 
 def test_an_author_box_among_the_retrieved_passages_is_cited_there_not_twice(store, fake_embedder):
     from rag.answer.compose import closing_passage
-    from rag.evidence import Evidence
+    from rag.search.evidence import Evidence
 
     reader = FakeReader("Olivier Verot", confidence=0.9)
     reading = ReadingAnswerer(reader, None, AnswerChecker(), min_confidence=0.5, documents=store.document)

@@ -1,6 +1,6 @@
 """A batch of documents interrupted while it is embedded resumes where it stopped: no passage
 is embedded twice, nothing half-done is published, and the kept vectors go once published
-(rag.vector_cache.kept_until_published)."""
+(rag.models.vector_cache.kept_until_published)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from index.build import build_index
 from index.update import add_documents
+from rag.models.vector_cache import PENDING, kept_until_published
 from rag.store.backend import open_index
-from rag.vector_cache import PENDING, kept_until_published
 from tests.fakes import FakeEmbedder
 
 

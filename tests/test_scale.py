@@ -1,11 +1,11 @@
-"""The scale benchmark (eval/scale.py) on a tiny corpus, with the fake embedder."""
+"""The scale benchmark (eval/bench/scale.py) on a tiny corpus, with the fake embedder."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from eval.scale import (
+from eval.bench.scale import (
     PASSAGES_PER_ARTICLE,
     chunks_of,
     exact_top,
@@ -48,7 +48,7 @@ def test_noisy_vectors_stay_near_their_source_and_exact_search_finds_the_true_to
 def test_a_tiny_scale_run_measures_every_figure_through_the_product_paths(
     backend, tmp_path, fake_embedder, monkeypatch
 ):
-    monkeypatch.setattr("eval.scale.SAMPLE", 40)
+    monkeypatch.setattr("eval.bench.scale.SAMPLE", 40)
     figures = run_scale([60, 120], 5, tmp_path, backend=backend, embedder=fake_embedder)
     assert [f.passages for f in figures] == [60, 120]
     for f in figures:

@@ -15,8 +15,9 @@ from index.build import build_index
 from index.update import add_documents, remove_documents
 from index.writing import new_version
 from rag.errors import IndexCorruptedError
-from rag.store import IndexStore, embedded, segment, stored_documents
-from rag.versions import current_version
+from rag.store import embedded, segment
+from rag.store.embedded import IndexStore, stored_documents
+from rag.store.versions import current_version
 from tests.conftest import SEEDS
 from tests.consistency import check_index
 
@@ -184,7 +185,7 @@ def _damage_is_told_then_refused_alone(settings, embedder, why: str) -> None:
     damage is the error."""
     import shutil
 
-    from rag.versions import previous_version
+    from rag.store.versions import previous_version
 
     store = open_current(settings, embedder)
     assert re.search(why, store.warning) and "\n" not in store.warning and store.counts()[0] == 2

@@ -1,10 +1,10 @@
-"""The answer check's similarity floor, calibrated on PIAF (eval.similarity_floor)."""
+"""The answer check's similarity floor, calibrated on PIAF (eval.studies.similarity_floor)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from eval.similarity_floor import Pair, calibrate, piaf_pairs
+from eval.studies.similarity_floor import Pair, calibrate, piaf_pairs
 from tests.fakes import FakeEmbedder
 
 
@@ -38,7 +38,7 @@ def test_the_floor_rejects_no_more_supported_pairs_than_the_reference_does():
         Pair("Munich accueille OpenAI : Munich.", ("Munich accueille le Tour de France.",), False),
         Pair("Paris accueille OpenAI : Paris.", ("La récolte de blé a baissé.",), False),
     ]
-    from eval.similarity_floor import similarities
+    from eval.studies.similarity_floor import similarities
 
     reference = FakeEmbedder()
     theirs = similarities(reference, pairs)

@@ -1,16 +1,16 @@
-"""The soak (eval.soak) on a served chat with fakes: every answer counted, memory read at each
+"""The soak (eval.bench.soak) on a served chat with fakes: every answer counted, memory read at each
 checkpoint, and a crowd loading the page."""
 
 from __future__ import annotations
 
 import os
 
-from eval.concurrency import serve
-from eval.soak import format_report, growth, page_burst, rss_mb, soak
+from eval.bench.concurrency import serve
+from eval.bench.soak import format_report, growth, page_burst, rss_mb, soak
 from index.build import build_index
-from rag.live import LiveIndex
 from rag.pipeline import Pipeline
-from rag.retrieval import DenseRetriever
+from rag.search.retrieval import DenseRetriever
+from rag.store.live import LiveIndex
 from tests.conftest import SEEDS
 from tests.fakes import FakeGenerator
 

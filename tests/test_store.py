@@ -2,12 +2,14 @@ import numpy as np
 import pytest
 
 from index.build import build_index
-from rag.chunking import chunk_document
 from rag.config import ChunkSettings, Settings
-from rag.documents import load_documents
 from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError
-from rag.store import VECTORS_NAME, IndexInfo, IndexStore, Store
-from rag.versions import current_version
+from rag.sources.chunking import chunk_document
+from rag.sources.files import load_documents
+from rag.store.embedded import VECTORS_NAME, IndexStore
+from rag.store.interface import Store
+from rag.store.records import IndexInfo
+from rag.store.versions import current_version
 from tests.conftest import SEEDS
 from tests.consistency import check_index
 from tests.fakes import FakeEmbedder

@@ -15,8 +15,8 @@ from index.build import build_index
 from index.update import add_documents
 from rag.config import PROJECT_ROOT
 from rag.errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
-from rag.store import Store
 from rag.store.backend import index_present, open_index
+from rag.store.interface import Store
 from rag.store.milvus import MilvusStore, disconnect, public_uri
 from tests.conftest import SEEDS, on_backend
 from tests.consistency import check_store

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from rag.temporal import DateScope, date_span, parse_scope, scoped_search
+from rag.search.temporal import DateScope, date_span, parse_scope, scoped_search
 
 TODAY = date(2025, 6, 15)  # a Sunday
 

@@ -1,5 +1,5 @@
 """The reader's training data and calibration: the split, the unanswerable examples and the
-labels (eval.piaf_examples, eval.train_reader), the confidence fit (eval.reader_calibration)."""
+labels (eval.studies.piaf_examples, eval.studies.train_reader), the confidence fit (eval.studies.reader_calibration)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from eval.piaf_examples import (
+from eval.studies.piaf_examples import (
     NEGATIVE_SHARE,
     answerable_examples,
     examples_for,
@@ -15,7 +15,7 @@ from eval.piaf_examples import (
     split_articles,
     unanswerable_examples,
 )
-from eval.train_reader import features_for
+from eval.studies.train_reader import features_for
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_labels_point_at_the_answer_tokens(piaf):
     from transformers import AutoTokenizer
 
     from rag.config import Settings
-    from rag.e5_convert import ensure_e5_model
+    from rag.models.e5_convert import ensure_e5_model
 
     tokenizer = AutoTokenizer.from_pretrained(str(ensure_e5_model(Settings.from_env().cache)), local_files_only=True)
     train, _, _ = split_articles(piaf)
@@ -79,7 +79,7 @@ def test_labels_point_at_the_answer_tokens(piaf):
 def test_the_calibration_learns_from_the_check_too_and_keeps_nine_answerable_in_ten():
     """Unanswerable examples with the same margins as answerable ones but a low coverage: the
     fit gives coverage a positive weight, and the threshold refuses at most 10% of the answerable."""
-    from eval.reader_calibration import Scored, calibrate, confidence_of
+    from eval.studies.reader_calibration import Scored, calibrate, confidence_of
 
     rng = random.Random(3)
     scored = [Scored(rng.gauss(4, 2), rng.uniform(0.6, 1), False, 0.9, "x") for _ in range(200)]
@@ -96,7 +96,7 @@ def test_answerable_questions_refused_for_a_missing_name_spend_the_refusal_budge
     """The product refuses a question naming what the passages lack, whatever the confidence:
     those count in the 10 % of answerable calibration questions refused, and the threshold
     goes down to make room for them."""
-    from eval.reader_calibration import Scored, calibrate, refused
+    from eval.studies.reader_calibration import Scored, calibrate, refused
 
     rng = random.Random(5)
     scored = [Scored(rng.gauss(4, 2), rng.uniform(0.6, 1), False, 0.9, "x") for _ in range(190)]

@@ -6,9 +6,9 @@ import pytest
 
 from rag.components import make_checker, resolved_hybrid_alpha, resolved_min_similarity
 from rag.config import Settings
-from rag.embedding import E5_TUNING, TUNING, tuning_for
 from rag.errors import ConfigError
-from rag.retrieval import HybridRetriever, make_retriever
+from rag.models.embedding import E5_TUNING, TUNING, tuning_for
+from rag.search.retrieval import HybridRetriever, make_retriever
 from tests.fakes import FakeEmbedder
 
 

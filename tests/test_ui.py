@@ -9,14 +9,14 @@ import pytest
 
 from index.build import build_index
 from rag.answer.checking import AnswerSentence
-from rag.documents import Document
 from rag.errors import ConfigError
-from rag.evidence import sentence_spans
-from rag.feedback import FeedbackStore
-from rag.live import LiveIndex
 from rag.pipeline import Answer, Pipeline
-from rag.retrieval import DenseRetriever, HybridRetriever, KeywordRetriever
-from rag.store import Passage
+from rag.search.evidence import sentence_spans
+from rag.search.retrieval import DenseRetriever, HybridRetriever, KeywordRetriever
+from rag.sources.documents import Document
+from rag.store.feedback import FeedbackStore
+from rag.store.live import LiveIndex
+from rag.store.records import Passage
 from tests.conftest import SEEDS
 from tests.fakes import FakeGenerator
 from ui.chat import SEARCHING, ChatActions, message_text

@@ -12,9 +12,9 @@ import pytest
 from index.update import add_documents, remove_documents
 from rag.config import PROJECT_ROOT
 from rag.errors import IndexBusyError
-from rag.live import LiveIndex
-from rag.retrieval import HybridRetriever, KeywordRetriever
-from rag.versions import current_version, write_lock
+from rag.search.retrieval import HybridRetriever, KeywordRetriever
+from rag.store.live import LiveIndex
+from rag.store.versions import current_version, write_lock
 from tests.conftest import SEEDS
 from tests.consistency import check_index
 

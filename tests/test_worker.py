@@ -1,4 +1,4 @@
-"""The model's process apart (rag.worker, rag.answer.generator_process): a crash, a kill or a
+"""The model's process apart (rag.models.worker, rag.answer.generator_process): a crash, a kill or a
 generation that never ends costs one question, never the app."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from index.build import build_index
 from rag.answer.generator_process import GenerationError, ProcessGenerator
 from rag.answer.prompting import Prompt
 from rag.errors import ModelLoadError
+from rag.models.worker import RemoteError, Spec, Worker, WorkerFailure
 from rag.pipeline import Pipeline
-from rag.retrieval import DenseRetriever
-from rag.store import IndexStore
-from rag.worker import RemoteError, Spec, Worker, WorkerFailure
+from rag.search.retrieval import DenseRetriever
+from rag.store.embedded import IndexStore
 from tests.conftest import SEEDS
 
 TARGET = "tests.worker_targets:ServedGenerator"

@@ -1,4 +1,4 @@
-"""What test workers serve (:mod:`rag.worker`): built in a child process from their name."""
+"""What test workers serve (:mod:`rag.models.worker`): built in a child process from their name."""
 
 from __future__ import annotations
 

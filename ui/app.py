@@ -36,7 +36,7 @@ def header_markdown(context: AppContext) -> str:
     header = (
         f"# {TITLE}\n{documents} documents, {chunks} passages · modèle {context.pipeline.generator.name}. {DESCRIPTION}"
     )
-    if warning := getattr(context.store, "warning", None):  # a damaged index version (rag.live)
+    if warning := getattr(context.store, "warning", None):  # a damaged index version (rag.store.live)
         header += f"\n\n⚠️ {warning}"
     return header
 

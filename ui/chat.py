@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import DepecheError
-from rag.feedback import FeedbackEntry, FeedbackStore
+from rag.store.feedback import FeedbackEntry, FeedbackStore
 from ui.render import (
     PANEL_JS,
     answer_message,

@@ -4,7 +4,7 @@
 what the buttons do lives in :class:`CorpusActions`, plain methods a test calls without a
 browser. Every change goes through :mod:`index.update` (``add_documents``,
 ``remove_documents``), like ``python -m index add`` / ``remove``: it publishes a new
-version of the index, which the chat's :class:`~rag.live.LiveIndex` follows without a restart.
+version of the index, which the chat's :class:`~rag.store.live.LiveIndex` follows without a restart.
 
 The RSS/Atom feeds the index follows (``python -m index add-feed``, :mod:`index.feeds`) are
 listed under the documents, with their last refresh, refreshed with the documents' list.
@@ -30,9 +30,9 @@ from gradio.context import Context as BlocksContext
 from index.feed_registry import FeedRegistry, local_time
 from index.update import add_documents, remove_documents
 from rag.config import Settings
-from rag.documents import SUPPORTED_SUFFIXES
 from rag.errors import DepecheError
-from rag.vector_cache import kept_until_published
+from rag.models.vector_cache import kept_until_published
+from rag.sources.files import SUPPORTED_SUFFIXES
 from ui.uploads import MAX_FILE_BYTES, MAX_FILES, megabytes, save_uploads, upload_folder
 
 log = logging.getLogger(__name__)

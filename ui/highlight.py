@@ -7,7 +7,7 @@ the quotation, or the one sharing most of its content words.
 
 >>> from rag.answer.checking import AnswerSentence
 >>> from rag.pipeline import Answer
->>> from rag.store import Passage
+>>> from rag.store.records import Passage
 >>> text = "Le ministre salue le projet. OpenAI ouvrira un bureau à Munich. Il recrutera."
 >>> passage = Passage(1, "munich", "OpenAI à Munich", None, "x", 0, len(text), text)
 >>> sentence = AnswerSentence("OpenAI ouvrira un bureau à Munich.", (1,), 1.0, None)
@@ -20,8 +20,8 @@ the quotation, or the one sharing most of its content words.
 from __future__ import annotations
 
 from rag.answer.citations import content_words
-from rag.evidence import sentence_spans
 from rag.pipeline import Answer
+from rag.search.evidence import sentence_spans
 
 MIN_OVERLAP = 0.5  # share of an answer sentence's content words a passage sentence must hold
 

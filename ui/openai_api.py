@@ -4,7 +4,7 @@ Any OpenAI client (the ``openai`` package with ``base_url="http://127.0.0.1:7860
 ``curl``, a chat front-end) asks Dépêche as it would ask a model:
 
 - the conversation's last message is the question; the earlier *user* messages are its
-  history, and feed the follow-up handling exactly as in the chat window (:mod:`rag.followup`);
+  history, and feed the follow-up handling exactly as in the chat window (:mod:`rag.search.followup`);
 - the reply's ``content`` is the answer with its ``[n]`` markers, and the extra field
   ``citations`` lists the passages they cite: ``{"index": n, "doc_id", "title", "date",
   "source", "text"}``, marker ``[n]`` being the item whose ``index`` is ``n``. In a stream,

@@ -22,9 +22,9 @@ import os
 import re
 from collections.abc import Callable, Mapping
 
-from rag.documents import Document
 from rag.pipeline import Answer
-from rag.store import Passage
+from rag.sources.documents import Document
+from rag.store.records import Passage
 from ui.highlight import supporting_spans
 
 SOURCES = "Sources"

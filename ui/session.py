@@ -15,7 +15,7 @@ from typing import Any
 from rag.components import resolved_hybrid_alpha
 from rag.config import Settings
 from rag.pipeline import Answer, Pipeline
-from rag.retrieval import make_retriever
+from rag.search.retrieval import make_retriever
 from ui.admission import Admission
 
 MAX_TOP_K = 8  # passages a reader may ask for in «Réglages»; a small model reads few well
@@ -24,7 +24,7 @@ MAX_TOP_K = 8  # passages a reader may ask for in «Réglages»; a small model r
 @dataclass(frozen=True)
 class AppContext:
     """The server's shared parts. ``embedder`` is None when the chat runs in bm25 mode;
-    ``store`` is the :class:`~rag.live.LiveIndex` the pipeline searches; ``admission`` the gate
+    ``store`` is the :class:`~rag.store.live.LiveIndex` the pipeline searches; ``admission`` the gate
     every answer passes, the chat's and the API's alike (made from the settings when not given)."""
 
     settings: Settings

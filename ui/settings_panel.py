@@ -11,9 +11,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.embedding import resolve_model_path
 from rag.errors import DepecheError
-from rag.models import DEFAULT_LLM_NAME
+from rag.models.embedding import resolve_model_path
+from rag.models.gguf import DEFAULT_LLM_NAME
 from ui.session import MAX_TOP_K, AppContext, Session
 
 MODE_LABELS = {

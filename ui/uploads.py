@@ -3,7 +3,7 @@
 Gradio hands over temporary files whose basename is the name the browser sent, which
 anyone can choose: ``../../etc/passwd.txt``, ``..\\..\\x.txt``, a NUL, a newline, a name
 of 10,000 characters. :func:`safe_name` keeps only the basename, slugifies its stem
-(:func:`rag.documents.slugify`: ASCII letters, digits and ``-``, so no separator, no dot,
+(:func:`rag.sources.documents.slugify`: ASCII letters, digits and ``-``, so no separator, no dot,
 no control character is left) and keeps a known suffix, lower-cased; every file is written
 by :func:`save_uploads` straight into the upload folder, and nowhere else.
 
@@ -26,8 +26,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag.checksums import file_sha256
-from rag.documents import CONVERT_HINT, CONVERTIBLE_SUFFIXES, SUPPORTED_SUFFIXES, slugify
+from rag.models.checksums import file_sha256
+from rag.sources.documents import slugify
+from rag.sources.files import CONVERT_HINT, CONVERTIBLE_SUFFIXES, SUPPORTED_SUFFIXES
 
 UPLOADS = "uploads"  # the folder under the data folder (Settings.home)
 MAX_FILES = 20  # files per upload

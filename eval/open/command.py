@@ -131,7 +131,7 @@ def main(argv: list[str]) -> int:
     from eval.presse.gold import load_presse_gold
     from eval.report import new_run_dir
     from eval.run import EvalParts
-    from rag.documents import load_documents
+    from rag.sources.files import load_documents
 
     parser = argparse.ArgumentParser(prog="python -m eval open", description="Les questions ouvertes, côte à côte.")
     parser.add_argument("--gold", type=Path, default=GOLD)

@@ -3,7 +3,7 @@
 The archive lives outside the project (``../shared/data/presse/articles.jsonl``, one JSON
 object per line: ``id``, ``outlet``, ``country``, ``topic``, ``title``, ``date``, ``url``,
 ``text``); its README forbids copying article text into the project, so the eval reads it
-there. Each article becomes a :class:`~rag.documents.Document` whose id is the archive's
+there. Each article becomes a :class:`~rag.sources.documents.Document` whose id is the archive's
 (``presse-00042``), whose site is its outlet and whose source is its URL.
 
 An eval indexes a fixed subset (:func:`subset`): every article the gold set needs, then
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.config import PROJECT_ROOT
-from rag.documents import Document
 from rag.errors import DocumentError
+from rag.sources.documents import Document
 
 ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "presse" / "articles.jsonl"
 SUBSET_SEED = 0

@@ -31,7 +31,7 @@ from eval.presse.archive import ARCHIVE, documents, load_archive, subset
 from eval.presse.gold import load_presse_gold
 from eval.presse.run import PresseResult, ask_all, by_kind, by_path, summary
 from rag.config import PROJECT_ROOT, Settings
-from rag.cpu import Cpu
+from rag.models.cpu import Cpu
 
 GOLD = PROJECT_ROOT / "eval" / "gold" / "presse.jsonl"
 DEFAULT_ARTICLES = 1500
@@ -134,10 +134,9 @@ def markdown(results: Sequence[PresseResult], info: dict, seeds: dict | None) ->
 
 def seeds_figures(parts, settings: Settings) -> dict:
     """The seeds gold set through a pipeline over the seeds with the same models."""
-    from eval.__main__ import SEEDS_GOLD
-    from eval.gold import load_gold_jsonl
+    from eval.gold import SEEDS_GOLD, load_gold_jsonl
     from eval.run import aggregate, evaluate
-    from rag.documents import load_documents
+    from rag.sources.files import load_documents
 
     seeds_parts = parts.over(settings, load_documents([settings.seeds_dir])[0])
     metrics = aggregate(evaluate(load_gold_jsonl(SEEDS_GOLD), seeds_parts.pipeline(settings), progress=False))

@@ -20,7 +20,7 @@ draft is not the answer; each of its sentences must earn its place:
 Each sentence of the result keeps its markers, its support score and its similarity, so
 the chat can show which words came from where.
 
->>> from rag.store import Passage
+>>> from rag.store.records import Passage
 >>> passage = Passage(1, "munich", "OpenAI à Munich", "2025-03-27", "x", 0, 40, "")
 >>> evidence = [Evidence(1, passage, ["OpenAI ouvrira un bureau à Munich."])]
 >>> check = AnswerChecker()
@@ -42,13 +42,15 @@ import numpy as np
 from rag.answer.answer_types import asked_type
 from rag.answer.citations import STOPWORDS, content_words
 from rag.answer.prompting import REFUSAL
-from rag.embedding import Embedder
-from rag.evidence import Evidence, split_sentences
-from rag.keyword import FrenchAnalyzer
+from rag.models.embedding import Embedder
+from rag.search.evidence import Evidence, split_sentences
+from rag.search.keyword import FrenchAnalyzer
 from rag.text import fold_accents
 
 MIN_SUPPORT = 0.7  # share of a sentence's content words found in the passage it cites
-MIN_SIMILARITY = 0.8  # cosine with the closest evidence sentence (e5-small's; per model: rag.embedding.tuning_for)
+MIN_SIMILARITY = (
+    0.8  # cosine with the closest evidence sentence (e5-small's; per model: rag.models.embedding.tuning_for)
+)
 # Share of the question's terms the evidence must hold before anything reads it: calibrated on
 # held-out PIAF to refuse at most 3 % of answerable questions (python -m eval coverage-floor).
 MIN_COVERAGE = 0.15
@@ -288,7 +290,7 @@ class AnswerChecker:
         """Whether the question names something (a capitalized name) that no passage mentions,
         even misspelt: a user's «Strutthof» is the passages' «Struthof» (``NAME_SIMILARITY``).
 
-        >>> from rag.store import Passage
+        >>> from rag.store.records import Passage
         >>> text = "Le Struthof fut libéré."
         >>> shown = [Evidence(1, Passage(1, "d", "Camps", None, "x", 0, len(text), text), [text])]
         >>> AnswerChecker().missing_name("Quand fut libéré le Strutthof ?", shown)

@@ -29,8 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.answer.reader import Reading
-from rag.keyword import FrenchAnalyzer
-from rag.store import Passage
+from rag.search.keyword import FrenchAnalyzer
+from rag.store.records import Passage
 
 LEXICAL_WEIGHT = 8.0
 FULL_TERMS = 6  # the question's terms from which its words weigh fully

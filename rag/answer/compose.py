@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 from rag.answer.checking import AnswerSentence
 from rag.answer.shared import Name
-from rag.dates import french_date
-from rag.documents import Document
-from rag.evidence import sentence_spans
-from rag.store import Passage
+from rag.search.evidence import sentence_spans
+from rag.sources.dates import french_date
+from rag.sources.documents import Document
+from rag.store.records import Passage
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,7 @@ def compose_across(parts: list[Part]) -> Composition:
     """«{span 1} [1] ; {span 2} [2]. Selon [1] : « … » Selon [2] : « … »»: what each article
     says, in the order given, each span with the sentence that holds it quoted.
 
-    >>> from rag.store import Passage
+    >>> from rag.store.records import Passage
     >>> a = Passage(1, "paris", "Paris", "2024-10", "", 0, 40, "Sam Altman, cofondateur d'OpenAI, parle.")
     >>> b = Passage(2, "munich", "Munich", "2025-03-27", "", 0, 35, "Sam Altman, PDG d'OpenAI, confirme.")
     >>> composed = compose_across([Part("cofondateur d'OpenAI", a, 1, 12, 32), Part("PDG d'OpenAI", b, 2, 12, 24)])

@@ -34,8 +34,8 @@ from rag.answer.checking import AnswerSentence
 from rag.answer.choice import Choice
 from rag.answer.citations import content_words
 from rag.answer.compose import Composition
-from rag.evidence import Evidence
-from rag.store import Passage
+from rag.search.evidence import Evidence
+from rag.store.records import Passage
 
 # Measured on the open set's first half (eval/gold/open.jsonl, docs/open-questions.md): 5 -> 8
 # sentences took key-point recall 0.20 -> 0.27; every sentence of 10 passages holds 0.70.

@@ -81,7 +81,7 @@ class LlamaGenerator:
         import llama_cpp
         from llama_cpp import Llama
 
-        from rag.llama_check import FIX, amx_enabled
+        from rag.models.llama_check import FIX, amx_enabled
 
         _route_llama_logs()
         self.system_info = llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
@@ -109,7 +109,7 @@ class LlamaGenerator:
         log.info("LLM %s (%s)", self.name, "chat template" if self.chat_template else "completion")
 
     def worker_info(self) -> dict[str, str | None]:
-        """What a parent process learns of the model once it is loaded (:mod:`rag.worker`)."""
+        """What a parent process learns of the model once it is loaded (:mod:`rag.models.worker`)."""
         return {"name": self.name, "system_info": self.system_info, "chat_template": self.chat_template}
 
     def count_tokens(self, text: str) -> int:

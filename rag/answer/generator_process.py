@@ -1,4 +1,4 @@
-"""The generation model in a supervised child process (:mod:`rag.worker`).
+"""The generation model in a supervised child process (:mod:`rag.models.worker`).
 
 llama.cpp is native code: a crash in it (a CPU path that segfaults, an allocation that
 fails) used to take the whole chat down. Here the model lives in a child process; the app
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rag.answer.prompting import Prompt
 from rag.errors import DepecheError
-from rag.worker import Spec, Worker, WorkerFailure
+from rag.models.worker import Spec, Worker, WorkerFailure
 
 LLAMA_FACTORY = "rag.answer.generation:LlamaGenerator"
 CHECK_TIMEOUT_S = 30.0  # fits() and choose(): one prompt evaluation, no generation

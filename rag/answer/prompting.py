@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.evidence import Evidence
+from rag.search.evidence import Evidence
 
 REFUSAL = "Je ne trouve pas cette information dans les documents."
 

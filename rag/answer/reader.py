@@ -2,7 +2,7 @@
 
 The reader is multilingual-e5-small, the XLM-RoBERTa encoder the project already ships, with
 a question-answering head (start and end logits per token). It was trained here on PIAF
-(``python -m eval train-reader``, :mod:`eval.train_reader`). Only what training changed is
+(``python -m eval train-reader``, :mod:`eval.studies.train_reader`). Only what training changed is
 committed: the top layers and the head, in fp16, in ``rag/answer/weights/``. They are loaded
 on top of the packaged e5-small, and both are checked by sha256 first.
 
@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.citations import content_words
-from rag.checksums import file_sha256
 from rag.config import PROJECT_ROOT
 from rag.errors import ModelLoadError
-from rag.evidence import sentence_spans
+from rag.models.checksums import file_sha256
+from rag.search.evidence import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Calibration:
     The margin is the reader's; ``coverage`` (the share of the question's terms the passages
     hold) and ``missing_name`` (the question names something no passage mentions) are what the
     answer check knows (:class:`rag.answer.checking.AnswerChecker`). The weights are fitted
-    together on held-out PIAF (:mod:`eval.train_reader`)."""
+    together on held-out PIAF (:mod:`eval.studies.train_reader`)."""
 
     slope: float
     intercept: float
@@ -142,7 +142,7 @@ def encode_windows(tokenizer, question: str, passages: Sequence[str]) -> Windows
 
 
 def token_sentences(offsets: Sequence[tuple[int, int] | None], text: str) -> np.ndarray:
-    """Per token, the index of the sentence of ``text`` (:func:`rag.evidence.sentence_spans`)
+    """Per token, the index of the sentence of ``text`` (:func:`rag.search.evidence.sentence_spans`)
     its last character is in; -1 for a token outside the passage.
 
     >>> token_sentences([None, (0, 2), (3, 9), (9, 13), (13, 20)], "Un bureau. Il recrute.").tolist()
@@ -319,7 +319,7 @@ class Reader:
             )
         model.load_state_dict(trained, strict=False)
         model.eval()
-        if int8:  # dynamic int8 quantization of the linear layers (eval/reader_bench.py measures it)
+        if int8:  # dynamic int8 quantization of the linear layers (eval/bench/reader_bench.py measures it)
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         self.model = model
         self.calibration = Calibration(**info["calibration"])

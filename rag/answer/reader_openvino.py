@@ -6,7 +6,7 @@ and transformers. This module exports that same model, once, into an OpenVINO mo
 (:func:`export_reader`, in a child process, about 20 seconds), and reads with it
 (:class:`OpenVINOReader`): the tokenizer through ``tokenizers`` alone (:func:`encode_windows_fast`,
 the same windows as transformers' fast tokenizer, tested), the forward pass through OpenVINO's
-compiled model, kept in the compiled-model cache of this CPU (:func:`rag.cpu.compiled_cache`).
+compiled model, kept in the compiled-model cache of this CPU (:func:`rag.models.cpu.compiled_cache`).
 
 ``export.json`` records the sha256 of the trained weights and of the e5-small conversion it
 was exported from, and the size and sha256 of every file; a load re-exports when any of them changed.
@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.reader import MANIFEST, MAX_LENGTH, STRIDE, WEIGHTS, Calibration, Reader, Windows, load_manifest
-from rag.checksums import file_sha256
 from rag.errors import ModelLoadError
-from rag.exports import child_main, compile_on_cpu, file_entries, manifest_matches, run_export
+from rag.models.checksums import file_sha256
+from rag.models.exports import child_main, compile_on_cpu, file_entries, manifest_matches, run_export
 
 log = logging.getLogger(__name__)
 

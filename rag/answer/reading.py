@@ -18,7 +18,7 @@ sets), that combines the reader's margin with what the answer check knows
 
 Such a question is refused whatever the reading: on held-out PIAF, with the threshold chosen
 for the same share of answerable questions refused, this refuses 81 % of the questions with a
-swapped name instead of 75 %, for the same span F1 (:mod:`eval.reader_calibration`).
+swapped name instead of 75 %, for the same span F1 (:mod:`eval.studies.reader_calibration`).
 
 A question across articles is read article by article, and the answer joins what was read
 in each (:meth:`ReadingAnswerer._across`); one on what the articles have in common gets the
@@ -61,11 +61,11 @@ from rag.answer.reader import Reader, Reading
 from rag.answer.refusal import RefusalModel, features
 from rag.answer.routing import asked_field, asks_explanation, asks_shared, route, without_scope
 from rag.answer.shared import shared_names
-from rag.documents import Document
-from rag.evidence import Evidence
-from rag.followup import own_question
-from rag.keyword import FrenchAnalyzer
-from rag.store import Passage
+from rag.search.evidence import Evidence
+from rag.search.followup import own_question
+from rag.search.keyword import FrenchAnalyzer
+from rag.sources.documents import Document
+from rag.store.records import Passage
 
 # Two made-up examples (not from any evaluation set): the small model answers in their form.
 YES_NO_PROMPT = """Réponds par oui ou par non, d'après l'extrait seulement.

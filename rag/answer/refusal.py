@@ -18,7 +18,7 @@ of the chosen sentence (:class:`rag.answer.choice.Choice`), not the reader's mar
 
 P(the sentence holds the answer) = 1 / (1 + exp(-(Σ weight × feature + intercept))), and the
 bot refuses below ``threshold``. Weights and threshold come from ``python -m eval refusal``
-(:mod:`eval.refusal`), fitted on held-out PIAF and on the first half of the newsroom gold set,
+(:mod:`eval.studies.refusal`), fitted on held-out PIAF and on the first half of the newsroom gold set,
 each question asked as is and again with the articles that hold its answer left out of the
 index: the near misses of this corpus, as calibration data. The file records its data and
 figures (``rag/answer/weights/refusal.json``).

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.dates import french_date
-from rag.store import Passage
+from rag.sources.dates import french_date
+from rag.store.records import Passage
 
 
 def of_date(iso: str) -> str:

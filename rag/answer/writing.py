@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from rag.answer.checking import AnswerSentence, CheckedAnswer
 from rag.answer.prompting import TITLE_CHARS, Prompt
-from rag.evidence import Evidence
+from rag.search.evidence import Evidence
 
 WRITER_INSTRUCTIONS = (
     "Tu es un assistant de rédaction. Réponds à la question en français, en 2 à 5 phrases courtes, "
@@ -35,7 +35,7 @@ def writing_prompt(question: str, evidence: Sequence[Evidence]) -> Prompt:
     """The writer's chat messages: the instructions (always the same, first), then the
     evidence by article and the question.
 
-    >>> from rag.store import Passage
+    >>> from rag.store.records import Passage
     >>> p = Passage(1, "a", "Blocages", "2018-11-17", "", 0, 10, "…")
     >>> prompt = writing_prompt("Pourquoi ?", [Evidence(1, p, ["Ils bloquent.", "Ils protestent."])])
     >>> print(prompt.messages[1]["content"])

@@ -7,33 +7,9 @@
 - :mod:`rag.store.embedded`: the default backend, a versioned folder of segments
   (:class:`IndexStore`), each segment SQLite + FAISS + BM25 (:mod:`rag.store.segment`), its
   vectors flat or in an inverted file (:mod:`rag.store.vector_index`);
-- :mod:`rag.store.milvus`: the same on Milvus (Lite or a server).
+- :mod:`rag.store.milvus`: the same on Milvus (Lite or a server), chosen by
+  :mod:`rag.store.backend`;
+- :mod:`rag.store.versions`: the index folder's immutable versions and the pointer to the
+  current one; :mod:`rag.store.live`: the current version as a long-running reader sees it;
+- :mod:`rag.store.feedback`: the readers' 👍/👎 on answers.
 """
-
-from rag.store.embedded import (
-    DB_NAME,
-    KEYWORDS_NAME,
-    VECTORS_NAME,
-    IndexStore,
-    index_exists,
-    recorded_sources,
-    stored_documents,
-)
-from rag.store.interface import Store
-from rag.store.records import SCHEMA_VERSION, DocumentSummary, IndexInfo, Passage, keyword_text
-
-__all__ = [
-    "DB_NAME",
-    "KEYWORDS_NAME",
-    "SCHEMA_VERSION",
-    "VECTORS_NAME",
-    "DocumentSummary",
-    "IndexInfo",
-    "IndexStore",
-    "Passage",
-    "Store",
-    "index_exists",
-    "keyword_text",
-    "recorded_sources",
-    "stored_documents",
-]

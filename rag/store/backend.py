@@ -11,7 +11,7 @@ The index commands write through :func:`index.writing.new_version`, the chat rea
 from __future__ import annotations
 
 from rag.config import Settings
-from rag.documents import Document
+from rag.sources.documents import Document
 from rag.store.embedded import IndexStore, index_exists, stored_documents
 from rag.store.interface import Store
 

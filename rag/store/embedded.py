@@ -1,6 +1,6 @@
 """The embedded store: one version of the index on disk, made of immutable segments.
 
-A version folder (:mod:`rag.versions`) holds::
+A version folder (:mod:`rag.store.versions`) holds::
 
     v-…/
         store.sqlite, vectors.faiss, bm25/    the base segment (rag.store.segment)
@@ -35,10 +35,10 @@ from urllib.parse import quote
 
 import numpy as np
 
-from rag.chunking import Chunk
-from rag.documents import Document
 from rag.errors import DepecheError, IndexCorruptedError, IndexMissingError
-from rag.keyword import lucene_idf
+from rag.search.keyword import lucene_idf
+from rag.sources.chunking import Chunk
+from rag.sources.documents import Document
 from rag.store.records import DocumentSummary, IndexInfo, Passage, StoredDocument
 from rag.store.segment import Segment
 from rag.store.segment_files import (
@@ -50,7 +50,7 @@ from rag.store.segment_files import (
     document_from_row,
     link_segment,
 )
-from rag.versions import current_version, previous_version
+from rag.store.versions import current_version, previous_version
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def index_exists(directory: Path) -> bool:
 
 
 class IndexStore:
-    """Documents, chunks and vectors of one version of the index (a :class:`rag.store.Store`):
+    """Documents, chunks and vectors of one version of the index (a :class:`rag.store.interface.Store`):
     its segments, base first, less what each hides. Thread-safe for the chat's readers."""
 
     def __init__(self, directory: Path, segments: list[Segment], deltas: list[str], *, target: Segment | None = None):
@@ -211,12 +211,12 @@ class IndexStore:
 
     @property
     def location(self) -> str:
-        """See :attr:`rag.store.Store.location`."""
+        """See :attr:`rag.store.interface.Store.location`."""
         return f"intégré (SQLite, FAISS, BM25) dans {self.directory}"
 
     @property
     def version(self) -> str:
-        """See :attr:`rag.store.Store.version`."""
+        """See :attr:`rag.store.interface.Store.version`."""
         return self.directory.name
 
     @property
@@ -225,7 +225,7 @@ class IndexStore:
 
     @property
     def layout(self) -> str:
-        """See :attr:`rag.store.Store.layout`."""
+        """See :attr:`rag.store.interface.Store.layout`."""
         hidden = sum(len(segment.hidden_docs) for segment in self._segments)
         deltas = len(self._segments) - 1
         if not deltas and not hidden:
@@ -236,7 +236,7 @@ class IndexStore:
         )
 
     def snapshot(self) -> IndexStore:
-        """This store: a version never changes (see :class:`rag.live.LiveIndex`)."""
+        """This store: a version never changes (see :class:`rag.store.live.LiveIndex`)."""
         return self
 
     # -- writing -------------------------------------------------------------------
@@ -252,7 +252,7 @@ class IndexStore:
     ) -> list[int]:
         """Stage a document, its chunks and their vectors (one row per chunk); return chunk ids.
 
-        ``text_hash`` and ``minhash`` are its duplicate fingerprints (:mod:`rag.dedup`).
+        ``text_hash`` and ``minhash`` are its duplicate fingerprints (:mod:`rag.sources.dedup`).
         Nothing reaches the disk before :meth:`save`; on error the staged rows are rolled back.
         """
         with self._lock:
@@ -436,7 +436,7 @@ class IndexStore:
         return found
 
     def export(self) -> Iterator[StoredDocument]:
-        """See :meth:`rag.store.Store.export`: vectors come back from FAISS by chunk id."""
+        """See :meth:`rag.store.interface.Store.export`: vectors come back from FAISS by chunk id."""
         for segment in self._segments:
             yield from segment.export()
 

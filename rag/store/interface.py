@@ -1,7 +1,7 @@
 """What the rest of Dépêche asks of a store, whatever keeps the data (:class:`Store`).
 
 The index commands write through it (:mod:`index.writing`), retrieval reads through it
-(:mod:`rag.retrieval`), the chat's corpus tab lists through it. A backend is one class with
+(:mod:`rag.search.retrieval`), the chat's corpus tab lists through it. A backend is one class with
 these methods; :class:`rag.store.embedded.IndexStore` (SQLite + FAISS + BM25 in a versioned
 folder) is today's.
 """
@@ -14,8 +14,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from rag.chunking import Chunk
-from rag.documents import Document
+from rag.sources.chunking import Chunk
+from rag.sources.documents import Document
 from rag.store.records import DocumentSummary, IndexInfo, Passage, StoredDocument
 
 
@@ -83,7 +83,7 @@ class Store(Protocol):
     def document_with_text_hash(self, text_hash: str) -> str | None: ...
 
     def minhashes(self) -> tuple[list[str], np.ndarray]:
-        """Every document's id and MinHash signature, one row of the matrix each (:mod:`rag.dedup`)."""
+        """Every document's id and MinHash signature, one row of the matrix each (:mod:`rag.sources.dedup`)."""
 
     def counts(self) -> tuple[int, int]:
         """(documents, chunks)."""

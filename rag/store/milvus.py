@@ -10,7 +10,7 @@ Layout, under a prefix (``depeche``), in *generations* like the embedded store's
 - ``depeche_meta``: the published generation (key ``current``) and each generation's
   :class:`IndexInfo`; the writer's journal (key ``pending``) while it saves;
 - ``depeche_g<n>_chunks``: one row per passage: id, document id and version (its sha256),
-  position, offsets, text, the French analyzer's terms (:mod:`rag.keyword`, joined by spaces:
+  position, offsets, text, the French analyzer's terms (:mod:`rag.search.keyword`, joined by spaces:
   Milvus's ``standard`` tokenizer splits them back as they were, so BM25 is the same on Lite
   and on a server), the dense vector (HNSW, inner product) and the sparse BM25 vector that
   Milvus's BM25 function makes from the terms (Lucene's formula, k1 1.5, b 0.75, as bm25s);
@@ -45,11 +45,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.chunking import Chunk
-from rag.dedup import signatures_from_bytes
-from rag.documents import Document, page_at
 from rag.errors import IndexCorruptedError, IndexMissingError, ModelMismatchError, StoreUnavailableError
-from rag.keyword import FrenchAnalyzer
+from rag.search.keyword import FrenchAnalyzer
+from rag.sources.chunking import Chunk
+from rag.sources.dedup import signatures_from_bytes
+from rag.sources.documents import Document, page_at
 from rag.store.milvus_client import (
     SETTING,
     connect,
@@ -93,7 +93,7 @@ STAGE_LIMIT = 20_000  # passages a writer holds in memory before it writes them
 
 
 class MilvusStore:
-    """Documents, passages and vectors in Milvus collections (a :class:`rag.store.Store`).
+    """Documents, passages and vectors in Milvus collections (a :class:`rag.store.interface.Store`).
 
     Thread-safe for the chat's readers. Reads see what is published; a writer (``writable``)
     stages its changes until :meth:`save`.
@@ -289,7 +289,7 @@ class MilvusStore:
 
     @property
     def layout(self) -> str:
-        """See :attr:`rag.store.Store.layout`."""
+        """See :attr:`rag.store.interface.Store.layout`."""
         return f"génération {self._generation}, segments gérés par Milvus"
 
     def publish(self) -> None:
@@ -465,7 +465,7 @@ class MilvusStore:
                 yield document
 
     def export(self) -> Iterator[StoredDocument]:
-        """See :meth:`rag.store.Store.export`."""
+        """See :meth:`rag.store.interface.Store.export`."""
         names = collection_names(self._generation)
         for row in self._scan(names["documents"], ["doc_id", "text_hash", "minhash"]):
             document = self.document(row["doc_id"])

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 
-from rag.documents import Document
+from rag.sources.documents import Document
 from rag.store.milvus_client import client_layouts, loaded_collections
 from rag.store.records import IndexInfo
 

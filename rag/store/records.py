@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chunking import Chunk
-from rag.documents import Document
+from rag.sources.chunking import Chunk
+from rag.sources.documents import Document
 
 SCHEMA_VERSION = 3  # 2: BM25 keyword index; 3: formats, pages, duplicate fingerprints, chunk terms
 

@@ -25,11 +25,11 @@ from urllib.parse import quote
 import faiss
 import numpy as np
 
-from rag.chunking import Chunk
-from rag.dedup import signatures_from_bytes
-from rag.documents import Document
 from rag.errors import IndexCorruptedError, ModelMismatchError
-from rag.keyword import KeywordIndex
+from rag.search.keyword import KeywordIndex
+from rag.sources.chunking import Chunk
+from rag.sources.dedup import signatures_from_bytes
+from rag.sources.documents import Document
 from rag.store import vector_index
 from rag.store.records import SCHEMA_VERSION, DocumentSummary, IndexInfo, Passage, StoredDocument, keyword_text
 from rag.store.segment_files import (
@@ -202,7 +202,7 @@ class Segment:
         """Stage a document, its chunks and their vectors (one row per chunk); return chunk ids,
         numbered from ``first_id`` when given (else SQLite numbers them).
 
-        ``text_hash`` and ``minhash`` are its duplicate fingerprints (:mod:`rag.dedup`).
+        ``text_hash`` and ``minhash`` are its duplicate fingerprints (:mod:`rag.sources.dedup`).
         Nothing reaches the disk before :meth:`save`; on error the staged rows are rolled back.
         """
         if len(chunks) != len(vectors):

@@ -7,7 +7,7 @@ records.
 ``<dir>/vectors.faiss`` holds one normalized vector per chunk under the chunk's SQLite id, in
 an ``IndexIDMap2`` over a flat inner-product index, so chunks can be removed by id, or past a
 size an inverted file (:mod:`rag.store.vector_index`);
-``<dir>/bm25/`` holds the French keyword index over the same chunks (:mod:`rag.keyword`),
+``<dir>/bm25/`` holds the French keyword index over the same chunks (:mod:`rag.search.keyword`),
 rebuilt from the database whenever the segment's chunks change.
 """
 
@@ -21,7 +21,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from rag.documents import Document, page_at
+from rag.sources.documents import Document, page_at
 from rag.store.records import Passage
 
 DB_NAME = "store.sqlite"
@@ -60,7 +60,7 @@ CREATE TABLE chunks (
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
     text TEXT NOT NULL,
-    terms TEXT NOT NULL  -- the BM25 terms of title and text, space-separated (rag.keyword)
+    terms TEXT NOT NULL  -- the BM25 terms of title and text, space-separated (rag.search.keyword)
 );
 CREATE INDEX chunks_by_doc ON chunks(doc_id);
 """

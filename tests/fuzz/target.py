@@ -1,7 +1,7 @@
 """One reader under atheris: ``python -m tests.fuzz.target KIND CORPUS… [libFuzzer flags]``.
 
 Each input is given to the reader of ``KIND`` as the bytes of a file (unfenced:
-:func:`rag.readers.fence.parse_here`). A :class:`~rag.errors.DocumentError` is the reader
+:func:`rag.sources.readers.fence.parse_here`). A :class:`~rag.errors.DocumentError` is the reader
 saying no, as it should for most inputs; any other exception is a crash: libFuzzer stops and
 writes the input under its ``-artifact_prefix``.
 """
@@ -16,11 +16,11 @@ import atheris
 SUFFIXES = {"text": ".txt", "markdown": ".md", "html": ".html", "pdf": ".pdf", "docx": ".docx"}
 # The libraries each reader leans on: instrumented, so that coverage guides the fuzzer there.
 LIBRARIES = {
-    "text": ["rag.readers.text", "rag.readers.encoding", "rag.documents", "rag.dates"],
-    "markdown": ["rag.readers.markdown", "rag.readers.encoding", "rag.documents"],
-    "html": ["rag.readers.web", "trafilatura", "htmldate", "courlan"],
-    "pdf": ["rag.readers.pdf", "pypdf"],
-    "docx": ["rag.readers.word", "docx"],
+    "text": ["rag.sources.readers.text", "rag.sources.readers.encoding", "rag.sources.documents", "rag.sources.dates"],
+    "markdown": ["rag.sources.readers.markdown", "rag.sources.readers.encoding", "rag.sources.documents"],
+    "html": ["rag.sources.readers.web", "trafilatura", "htmldate", "courlan"],
+    "pdf": ["rag.sources.readers.pdf", "pypdf"],
+    "docx": ["rag.sources.readers.word", "docx"],
 }
 
 
@@ -28,8 +28,8 @@ def main(argv: list[str]) -> None:
     kind = argv[1]
     with atheris.instrument_imports(include=[name.split(".")[0] for name in LIBRARIES[kind]]):
         from rag.errors import DocumentError
-        from rag.readers import SourceFile
-        from rag.readers.fence import parse_here
+        from rag.sources.readers import SourceFile
+        from rag.sources.readers.fence import parse_here
 
         for name in LIBRARIES[kind]:
             __import__(name)
