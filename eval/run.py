@@ -174,7 +174,7 @@ def yes_no_agrees(answer: str, golds: Sequence[str]) -> bool | None:
     >>> yes_no_agrees("Oui. Selon [1] : « … »", ["Oui"]), yes_no_agrees("Munich.", ["Oui"])
     (True, None)
     """
-    from rag.answer.reading import opening_yes_no
+    from rag.answer.yes_no import opening_yes_no
 
     said = opening_yes_no(answer)
     gold = next((g for g in map(opening_yes_no, golds) if g), None)

@@ -11,8 +11,9 @@ import pytest
 from rag.answer.checking import AnswerChecker
 from rag.answer.choice import Overlap, rank_sentences
 from rag.answer.compose import compose_span
+from rag.answer.figures import figures_in
 from rag.answer.reader import Reading
-from rag.answer.reading import ReadingAnswerer, figures_in
+from rag.answer.reading import ReadingAnswerer
 from rag.answer.refusal import FEATURES, REFUSAL_MODEL, RefusalModel
 from rag.errors import ModelLoadError
 from rag.search.evidence import gather_evidence

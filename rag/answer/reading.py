@@ -55,33 +55,19 @@ from rag.answer.compose import (
     quoted_range,
     sentence_around,
 )
+from rag.answer.figures import DISAGREEMENT_MARGIN, DISAGREEMENT_SHARE, FIGURE_TYPES, SOURCE_NAMED, figures_in
 from rag.answer.gathering import Gathered, gather
 from rag.answer.generation import Generator
 from rag.answer.reader import Reader, Reading
 from rag.answer.refusal import RefusalModel, features
 from rag.answer.routing import asked_field, asks_explanation, asks_shared, route, without_scope
 from rag.answer.shared import shared_names
+from rag.answer.yes_no import YES_NO_PROMPT, denies, opening_yes_no
 from rag.search.evidence import Evidence
 from rag.search.followup import own_question
 from rag.search.keyword import FrenchAnalyzer
 from rag.sources.documents import Document
 from rag.store.records import Passage
-
-# Two made-up examples (not from any evaluation set): the small model answers in their form.
-YES_NO_PROMPT = """Réponds par oui ou par non, d'après l'extrait seulement.
-
-Extrait : « La mairie a fermé la piscine pour travaux jusqu'en juin. »
-Question : La piscine est-elle ouverte en mai ?
-Réponse : non
-
-Extrait : « Le nouveau train relie Lyon à Turin en quatre heures. »
-Question : Le train va-t-il jusqu'à Turin ?
-Réponse : oui
-
-Extrait : « {sentence} »
-Question : {question}
-Réponse :"""
-
 
 # The phrasing prompt: the model turns the span into one sentence, from the quoted sentence.
 PHRASE_PROMPT = """Écris une phrase complète qui répond à la question avec la réponse courte donnée.
@@ -97,18 +83,6 @@ Réponse courte : {span}
 Phrase :"""
 
 
-# A sentence that answers yes or no in so many words («Oui, votre assurance auto peut vous
-# couvrir…»): the passage says it, nobody guesses it.
-_SAYS_YES_OR_NO = re.compile(r"\W*(oui|non)\b(?!-)", re.IGNORECASE)
-# Otherwise the sentence answers «non» when it denies what the question does not («ne … pas»,
-# «aucun», «impossible», «a refusé»): «A-t-il refusé… ?» is answered «oui» by «il a refusé…».
-_NEGATION = re.compile(
-    r"\bn(?:e\b|['’])[^.;:]*?\b(?:pas|plus|jamais|rien|aucune?|guère|personne|nullement)\b"
-    r"|\b(?:aucune?|jamais|impossible|interdite?s?|refus\w*|rejet\w*|rejett\w*|renonc\w*|dément\w*|démenti\w*)\b",
-    re.IGNORECASE,
-)
-
-
 # A person's name: one to four capitalised words, with their particles («Olivier Verot», «Anne de Vries»).
 _PERSON = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+(?:(?:de|du|des|d'|von|van|le|la)\s*)?[A-ZÀ-ÖØ-Þ][\w'’.-]*){0,3}")
 
@@ -120,56 +94,6 @@ def is_person_name(text: str) -> bool:
     (True, True, False)
     """
     return bool(_PERSON.fullmatch(text.strip().rstrip(".,")))
-
-
-def opening_yes_no(text: str) -> str | None:
-    """«oui» or «non» when ``text`` opens with the word, else None.
-
-    >>> opening_yes_no("Oui, votre assurance auto peut vous couvrir."), opening_yes_no("Nonobstant la loi…")
-    ('oui', None)
-    """
-    said = _SAYS_YES_OR_NO.match(text)
-    return said.group(1).lower() if said else None
-
-
-def denies(sentence: str, question: str) -> bool:
-    """Whether ``sentence`` denies in words that ``question`` does not use.
-
-    >>> denies("OpenAI a refusé d'entamer des négociations.", "OpenAI a-t-il accepté de négocier ?")
-    True
-    >>> denies("OpenAI a refusé d'entamer des négociations.", "OpenAI a-t-il refusé de négocier ?")
-    False
-    >>> denies("Les contrats restent valables jusqu'à leur terme.", "Les contrats restent-ils valables ?")
-    False
-    """
-    asked = {m.group(0).lower() for m in _NEGATION.finditer(question)}
-    return any(m.group(0).lower() not in asked for m in _NEGATION.finditer(sentence))
-
-
-# Figures that sources disagree on (:meth:`ReadingAnswerer._other_figure`): the kinds of answer
-# asked, how far below the chosen sentence's score and share another may rank, and the words
-# of a question that name its source (then one figure is asked).
-FIGURE_TYPES = ("nombre", "somme", "part")
-DISAGREEMENT_MARGIN = 4.0
-DISAGREEMENT_SHARE = 0.3
-_SOURCE_NAMED = re.compile(r"\b(?:selon|d'après|d’après|pour)\s+(?:la|le|les|l'|l’)", re.IGNORECASE)
-_FIGURE_WORDS = re.compile(
-    r"\d+|\b(?:une?|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante"
-    r"|soixante|cent|mille|million|milliard|dizaine|douzaine|quinzaine|vingtaine|trentaine|quarantaine|cinquantaine"
-    r"|centaine|millier)s?\b",
-    re.IGNORECASE,
-)
-
-
-def figures_in(span: str) -> tuple[str, ...]:
-    """The figure a span states, as comparable words: thousands separators dropped, number
-    words lowercased.
-
-    >>> figures_in("137.200 personnes"), figures_in("137 200"), figures_in("une centaine de personnes")
-    (('137200',), ('137200',), ('une', 'centaine'))
-    """
-    joined = re.sub(r"(?<=\d)[\s.\u00a0\u202f](?=\d{3}\b)", "", span)
-    return tuple(word.lower() for word in _FIGURE_WORDS.findall(joined))
 
 
 # Characters of an article's last paragraph read for its author (:meth:`ReadingAnswerer._about_article`).
@@ -300,7 +224,7 @@ class ReadingAnswerer:
         another figure. None when the question names one source («selon la police») or when no
         sentence qualifies."""
         wanted = asked_type(own_question(question))
-        if wanted is None or wanted.name not in FIGURE_TYPES or len(_SOURCE_NAMED.findall(question)) == 1:
+        if wanted is None or wanted.name not in FIGURE_TYPES or len(SOURCE_NAMED.findall(question)) == 1:
             return None  # «selon la police, combien… ?» asks one source's figure; «selon X et selon Y», both
         best = weighed.choice
         figure = figures_in(best.reading.text)
