@@ -4,8 +4,9 @@ A follow-up («Et à Paris ?») is first made standalone from the conversation's
 questions (:mod:`rag.search.followup`) and that is what is searched. Then, with a reader
 (:class:`~rag.answer.reading.ReadingAnswerer`), most questions are *read*: the answer is the
 span the reader finds, followed by the sentence that holds it, quoted, or a refusal when the
-reader is not confident enough. The questions the reader serves badly (summaries, several
-articles, lists), and every question without a reader, go to the LLM. Its draft streams as
+reader is not confident enough. Open questions (summaries, lists, why, how) are answered with
+the sentences gathered across articles, quoted or written up by the LLM; a yes/no question
+across articles, and every question without a reader, go to the LLM. Its draft streams as
 it is written; then :class:`~rag.answer.checking.AnswerChecker` keeps only the sentences the
 passages support, and the checked text is the answer.
 

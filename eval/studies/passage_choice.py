@@ -20,7 +20,9 @@ and the share answered.
 
 Sets: ``RANK_PENALTY = 2.0`` (``rag/answer/reader.py``): span F1 over both held-out halves 0.397
 (the search's order 0.383, the highest margin 0.381; penalties 1.5 to 4 within 0.004 of it).
-``python -m eval passage-choice``, 2026-12-04.
+``python -m eval passage-choice``, 2026-12-04. It still weighs :meth:`rag.answer.reader.Reader.read`
+(a yes/no question's sentence, the author box); the answer's sentence is since chosen with the
+question's words as well, by :mod:`rag.answer.choice` and its own ``RANK_PENALTY`` (3.0).
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ names their quoted sentences share (:mod:`rag.answer.shared`).
 
 A yes/no question is refused on the answer check's signals alone (:meth:`ReadingAnswerer._yes_no`).
 
-The bot refuses below ``min_confidence`` (default: the threshold in the reader's manifest,
-chosen on PIAF to refuse at most one answerable question in ten). Then «Combien…» needs a
+The bot refuses below ``min_confidence`` (default: the threshold of the refusal model,
+``rag/answer/weights/refusal.json``, fitted on near misses to refuse at most 8 % of the
+answerable fitting readings: :mod:`rag.answer.refusal`). Then «Combien…» needs a
 number in the span, «Quand…» a date and «À quelle adresse…» a street
 (:func:`rag.answer.answer_types.asked_type`).
 """

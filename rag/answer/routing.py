@@ -10,7 +10,8 @@ question's words send them to a path that suits them:
   quelle rubrique… ?») or its outlet («Quel journal a publié l'article… ?»)
   (:func:`asked_field`). The answer is in the article's metadata, not in its words;
 - ``yesno``: no interrogative word («Le bureau de Paris est-il le premier… ?»). The reader
-  finds the sentence, and the LLM chooses oui or non from it, by its logits;
+  finds the sentence, and oui or non is read from it (:mod:`rag.answer.yes_no`; with
+  ``DEPECHE_YES_NO=llm`` the LLM chooses, by its logits);
 - ``across``: a question across articles («En rassemblant les deux articles…», «… dans
   chacun des deux articles ?»). The reader reads each article's passages apart, and the
   answer joins what it found in each, every part with its own quotation (a yes/no question
@@ -19,8 +20,8 @@ question's words send them to a path that suits them:
   les… ?», «Cite…»), a cause, a manner, an event or a definition («Pourquoi… ?», «Comment… ?»,
   «Que s'est-il passé… ?», «Qu'est-ce que… ?»: :func:`asks_explanation`). No single span
   answers these: the sentences that do are gathered across articles
-  (:mod:`rag.answer.gathering`) and the LLM writes from them, checked
-  (:mod:`rag.answer.writing`), or they are the answer, quoted;
+  (:mod:`rag.answer.gathering`) and they are the answer, quoted (``DEPECHE_OPEN=quote``, the
+  default), or the LLM writes from them, checked (:mod:`rag.answer.writing`);
 - ``llm``: a yes/no question across articles: the LLM writes from the evidence, checked
   (:mod:`rag.answer.checking`);
 - ``reader``: everything else.
