@@ -21,7 +21,7 @@ help:  ## list the targets
 # The flags are portable x86-64 with AVX2: no -march=native, no AVX-512, no AMX. llama.cpp's AMX
 # path segfaults on some Xeons (llama.cpp #20824), and a native build dies with SIGILL on a CPU
 # without the instructions it was compiled for. The choice was measured with
-# `python -m eval llama-bench` (README, "The llama.cpp build"). mtmd (images) is not used: off.
+# `python -m eval llama-bench` (docs/operations.md, the llama.cpp build). mtmd (images) is not used: off.
 LLAMA_VERSION := $(shell sed -n 's/^llama_cpp_python==//p' requirements.txt)
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
 	-DGGML_BMI2=ON -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \

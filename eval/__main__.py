@@ -322,7 +322,7 @@ def main() -> int:
         from eval.dedup import main as dedup
 
         return dedup(argv[1:])
-    if argv[:2] == ["ingest", "--embedders"]:  # the embedders' speed and retrieval (issue 34's name for it)
+    if argv[:2] == ["ingest", "--embedders"]:  # the embedders' speed and retrieval (another name for embed-bench)
         from eval.bench.embed_bench import main as embed_bench
 
         return embed_bench(argv[2:])

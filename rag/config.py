@@ -54,7 +54,7 @@ from pathlib import Path
 from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EMBED_MODEL = "embeddinggemma-300m-int8"  # README, "Retrieval, measured"
+DEFAULT_EMBED_MODEL = "embeddinggemma-300m-int8"  # docs/search.md, embedding models
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25")  # the first is the default
 YES_NO_JUDGES = ("read", "llm")  # who says oui or non: the sentence read (its words), or the LLM by its logits
 PHRASINGS = ("none", "llm")  # who phrases the reader's span: nobody (the span as is), or the LLM
@@ -139,7 +139,7 @@ class Settings:
     queue_depth: int = 32  # answers that may wait their turn; past them: «serveur occupé»
     read_timeout: int = 120  # seconds a file may take to parse (rag.sources.readers.fence)
     read_memory_mb: int = 3072  # the address space of the process that parses files
-    # The answer check (rag.answer.checking): calibrated on the gold sets, see the README.
+    # The answer check (rag.answer.checking): thresholds and what set them in docs/answering.md.
     min_support: float = 0.7
     min_similarity: float | None = None  # None: the embedding model's measured floor (rag.models.embedding.tuning_for)
     hybrid_alpha: float | None = None  # None: the embedding model's measured fusion weight
@@ -147,7 +147,7 @@ class Settings:
     phrasing: str = "none"
     yes_no: str = "read"
     open_answer: str = OPEN_ANSWERS[0]
-    min_confidence: float | None = None  # None: the reader's calibrated threshold (its manifest)
+    min_confidence: float | None = None  # None: the refusal model's threshold (rag/answer/weights/refusal.json)
     min_coverage: float = 0.15  # calibrated on held-out PIAF: python -m eval coverage-floor
     date_filter: bool = True  # a question's dates scope the search (rag.search.temporal)
     lock_wait: int = 600  # seconds a writer waits for another (rag.store.versions.write_lock)

@@ -18,7 +18,7 @@ questions included. The second half, SPF-QR and the seeds gold set are never rea
 
 A logistic regression over :data:`rag.answer.refusal.FEATURES` gives the weights. The threshold
 is the highest that refuses at most 8 % of the answerable fitting readings (:func:`capped_threshold`,
-the newsroom issue's ceiling on answerable questions refused): within it, every near miss it
+the ceiling set for the newsroom on answerable questions refused): within it, every near miss it
 can. Two other rules were measured and left: maximising right answers plus right refusals
 (threshold 0.52) refused 0.92 of the newsroom's answerable questions, near misses outnumbering
 answers in the data; weighing both refusal rates alike (Youden's J, 0.29) refused 0.31 of them,
@@ -167,7 +167,7 @@ def operating(probabilities: np.ndarray, rows: Sequence[Weighed], threshold: flo
     }
 
 
-ANSWERABLE_REFUSED = 0.08  # the newsroom issue's ceiling on answerable questions refused
+ANSWERABLE_REFUSED = 0.08  # the newsroom's ceiling on answerable questions refused
 
 
 def capped_threshold(probabilities: np.ndarray, answerable: np.ndarray, refused: float = ANSWERABLE_REFUSED) -> float:

@@ -37,7 +37,7 @@ from rag.answer.compose import Composition
 from rag.search.evidence import Evidence
 from rag.store.records import Passage
 
-# Measured on the open set's first half (eval/gold/open.jsonl, docs/open-questions.md): 5 -> 8
+# Measured on the open set's first half (eval/gold/open.jsonl, docs/answering.md): 5 -> 8
 # sentences took key-point recall 0.20 -> 0.27; every sentence of 10 passages holds 0.70.
 MOST = 8  # sentences kept
 # From one article at most. Key points gather in few articles (a summary's in one): a cap of 3

@@ -84,9 +84,9 @@ class ModelTuning:
     min_similarity: float
 
 
-E5_TUNING = ModelTuning(hybrid_alpha=0.6, min_similarity=0.8)  # issue 3 (α) and issue 5 (floor)
+E5_TUNING = ModelTuning(hybrid_alpha=0.6, min_similarity=0.8)  # docs/search.md: hybrid weight, similarity floors
 # α: the best MRR of the hybrid on PIAF (600 questions, 800/120; 0.6 ties); floor: the highest that
-# rejects no more supported PIAF pairs than e5-small at 0.8 (README, "Retrieval, measured").
+# rejects no more supported PIAF pairs than e5-small at 0.8 (python -m eval similarity-floor, docs/search.md).
 GEMMA_TUNING = ModelTuning(hybrid_alpha=0.7, min_similarity=0.21)
 TUNING: dict[str, ModelTuning] = {
     "intfloat/multilingual-e5-small": E5_TUNING,

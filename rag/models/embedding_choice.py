@@ -38,7 +38,7 @@ CANDIDATES: tuple[tuple[str, str], ...] = (
     ("google/embeddinggemma-300m", "openvino-fp32"),
     ("google/embeddinggemma-300m", "sentence-transformers"),
 )
-TARGET = 10.0  # passages a second: below it, the faster model is named (issue 34)
+TARGET = 10.0  # passages a second: below it, the faster model is named (docs/indexing-speed.md)
 FAST_ALTERNATIVE = "multilingual-e5-small"
 
 

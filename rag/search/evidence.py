@@ -1,6 +1,6 @@
 """Evidence first: from each retrieved passage, only the sentences that bear on the question.
 
-Retrieval works best on passages of ~800 characters (README, "Retrieval"), but a small
+Retrieval works best on passages of ~800 characters (docs/search.md), but a small
 generator answers better, and faster, from a few hundred characters of focused text. For
 each passage we keep the sentence sharing most stemmed words with the question, then its
 neighbours while they fit in ``max_chars``:

@@ -24,7 +24,7 @@ from rag.store.records import Passage
 Index = Store | LiveIndex  # one version, or the current one as the index changes
 
 RRF_K = 60  # the constant of Cormack et al. (2009); larger flattens the head of each ranking
-# Chosen on SPF-QR with the retrieval benchmark (README, "Retrieval"): convex fusion, with a
+# Chosen on SPF-QR with the retrieval benchmark (docs/search.md): convex fusion, with a
 # dense weight measured per model (rag.models.embedding.tuning_for); HYBRID_ALPHA is e5-small's.
 HYBRID_FUSION = "convex"
 HYBRID_ALPHA = 0.6
