@@ -2,8 +2,10 @@
 
 ``python -m eval coverage-floor [--max-refused 0.03] [--json]``
 
-Before anything reads the evidence, the check refuses when the passages shown hold less than
-``MIN_COVERAGE`` of the question's own terms (:meth:`rag.answer.checking.AnswerChecker.coverage`).
+Before a yes/no question, an open question or the LLM's quotation reads the evidence, the check
+refuses when the passages shown hold less than ``MIN_COVERAGE`` of the question's own terms
+(:meth:`rag.answer.checking.AnswerChecker.coverage`); on the reader's path the coverage is one
+of the refusal model's features instead (:mod:`rag.answer.refusal`).
 That floor was first set at 0.5 by looking at the seeds gold set, an eval set of the product;
 this command sets it on PIAF instead, on the reader's calibration articles
 (:func:`eval.studies.piaf_examples.split_articles`, never seen in training), with the same answerable

@@ -48,11 +48,11 @@ from rag.search.keyword import FrenchAnalyzer
 from rag.text import fold_accents
 
 MIN_SUPPORT = 0.7  # share of a sentence's content words found in the passage it cites
-MIN_SIMILARITY = (
-    0.8  # cosine with the closest evidence sentence (e5-small's; per model: rag.models.embedding.tuning_for)
-)
-# Share of the question's terms the evidence must hold before anything reads it: calibrated on
-# held-out PIAF to refuse at most 3 % of answerable questions (python -m eval coverage-floor).
+# Cosine with the closest evidence sentence (e5-small's; per model: rag.models.embedding.tuning_for).
+MIN_SIMILARITY = 0.8
+# Share of the question's terms the evidence must hold before a yes/no, an open question or the
+# LLM's quotation reads it (on the reader's path it is one of the refusal model's features):
+# calibrated on held-out PIAF to refuse at most 3 % of answerable questions (python -m eval coverage-floor).
 MIN_COVERAGE = 0.15
 # A name of the question counts as mentioned when a word of the passages is this close to it
 # (difflib's ratio): «Strutthof» is the passages' «Struthof», «Milan» is not «Munich».
