@@ -24,8 +24,8 @@ from rag.config import Settings
 from rag.models.embedding import Embedder
 from rag.pipeline import Pipeline
 from rag.sources.documents import Document
-from rag.store.embedded import index_exists
 from rag.store.interface import Store
+from rag.store.manifest import index_exists
 from rag.store.records import SCHEMA_VERSION, Passage
 
 RETRIEVAL_KS = (1, 3, 5)

@@ -16,7 +16,9 @@ from index.update import add_documents, remove_documents
 from index.writing import new_version
 from rag.errors import IndexCorruptedError
 from rag.store import embedded, segment
-from rag.store.embedded import IndexStore, stored_documents
+from rag.store import manifest as version_manifest
+from rag.store.embedded import IndexStore
+from rag.store.manifest import stored_documents
 from rag.store.versions import current_version
 from tests.conftest import SEEDS
 from tests.consistency import check_index
@@ -72,7 +74,7 @@ def test_a_write_adds_a_delta_linked_to_the_previous_version_and_changes_none_of
     before = digest(first)
     add_documents(settings, [write_articles(tmp_path / "a", 3)], fake_embedder, progress=False)
     second = current_version(settings.index_dir)
-    manifest = json.loads((second / embedded.MANIFEST).read_text())
+    manifest = json.loads((second / version_manifest.MANIFEST).read_text())
     assert len(manifest["deltas"]) == 1 and manifest["hidden"] == {}
     assert (second / embedded.DB_NAME).stat().st_ino == (first / embedded.DB_NAME).stat().st_ino  # no copy
     assert digest(first) == before  # the published version is as it was
@@ -80,7 +82,7 @@ def test_a_write_adds_a_delta_linked_to_the_previous_version_and_changes_none_of
 
     remove_documents(settings, [SEED_IDS[0], "article-01"], on_wait=None)
     third = current_version(settings.index_dir)
-    manifest = json.loads((third / embedded.MANIFEST).read_text())
+    manifest = json.loads((third / version_manifest.MANIFEST).read_text())
     assert manifest["hidden"] == {"": [SEED_IDS[0]], manifest["deltas"][0]: ["article-01"]}
     assert digest(second) == before  # a removal hides: the segments it shares are unchanged
     assert check_index(settings.index_dir) == {SEED_IDS[1], "article-00", "article-02"}
@@ -131,7 +133,7 @@ def test_deltas_past_the_limit_merge_into_one_and_optimize_folds_all_into_the_ba
     build_index(settings, [SEEDS], fake_embedder, progress=False)
     for n in range(4):
         add_documents(settings, [write_articles(tmp_path / f"a{n}", 1, start=n)], fake_embedder, progress=False)
-        deltas = json.loads((current_version(settings.index_dir) / embedded.MANIFEST).read_text())["deltas"]
+        deltas = json.loads((current_version(settings.index_dir) / version_manifest.MANIFEST).read_text())["deltas"]
         assert len(deltas) == [1, 2, 1, 2][n]  # a third delta merges the three into one
     remove_documents(settings, [SEED_IDS[1], "article-00"], on_wait=None)
     expected = {SEED_IDS[0], "article-01", "article-02", "article-03"}
@@ -142,7 +144,7 @@ def test_deltas_past_the_limit_merge_into_one_and_optimize_folds_all_into_the_ba
     with new_version(settings, on_wait=None) as store:
         store.optimize()
     after = current_version(settings.index_dir)
-    assert not (after / embedded.MANIFEST).exists() and not (after / embedded.DELTAS).exists()
+    assert not (after / version_manifest.MANIFEST).exists() and not (after / version_manifest.DELTAS).exists()
     assert check_index(settings.index_dir) == expected
     assert digest(before) == kept  # the version before is whole for the readers still on it
     store = open_current(settings, fake_embedder)
@@ -176,7 +178,7 @@ def test_an_update_replaces_the_document_of_an_older_segment(segmented, settings
 def test_a_damaged_manifest_is_one_line(segmented, settings, fake_embedder, tmp_path):
     build_index(settings, [SEEDS], fake_embedder, progress=False)
     add_documents(settings, [write_articles(tmp_path / "a", 1)], fake_embedder, progress=False)
-    (current_version(settings.index_dir) / embedded.MANIFEST).write_text("{not json", encoding="utf-8")
+    (current_version(settings.index_dir) / version_manifest.MANIFEST).write_text("{not json", encoding="utf-8")
     _damage_is_told_then_refused_alone(settings, fake_embedder, "segments.json.*python -m index rebuild")
 
 
@@ -199,7 +201,7 @@ def test_a_missing_delta_segment_is_one_line(segmented, settings, fake_embedder,
 
     build_index(settings, [SEEDS], fake_embedder, progress=False)
     add_documents(settings, [write_articles(tmp_path / "a", 1)], fake_embedder, progress=False)
-    shutil.rmtree(current_version(settings.index_dir) / embedded.DELTAS)
+    shutil.rmtree(current_version(settings.index_dir) / version_manifest.DELTAS)
     _damage_is_told_then_refused_alone(settings, fake_embedder, "store.sqlite manquant")
 
 

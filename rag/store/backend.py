@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from rag.config import Settings
 from rag.sources.documents import Document
-from rag.store.embedded import IndexStore, index_exists, stored_documents
+from rag.store.embedded import IndexStore
 from rag.store.interface import Store
+from rag.store.manifest import index_exists, stored_documents
 
 
 def uses_milvus(settings: Settings) -> bool:

@@ -5,7 +5,7 @@ A version folder (:mod:`rag.store.versions`) holds::
     v-…/
         store.sqlite, vectors.faiss, bm25/    the base segment (rag.store.segment)
         segments/d-…/                          delta segments, oldest first
-        segments.json                          the deltas, and the documents each segment hides
+        segments.json                          the deltas, and the documents each segment hides (rag.store.manifest)
 
 A small index (under ``SEGMENTS_FROM`` passages) is written as it always was: a writer copies
 the base and changes the copy. Past that size a write costs what it changes: the new version
@@ -22,16 +22,13 @@ for the readers still on it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 
@@ -39,6 +36,7 @@ from rag.errors import DepecheError, IndexCorruptedError, IndexMissingError
 from rag.search.keyword import lucene_idf
 from rag.sources.chunking import Chunk
 from rag.sources.documents import Document
+from rag.store.manifest import DELTAS, index_exists, passage_count, read_manifest, segment_dir, write_manifest
 from rag.store.records import DocumentSummary, IndexInfo, Passage, StoredDocument
 from rag.store.segment import Segment
 from rag.store.segment_files import (
@@ -47,15 +45,12 @@ from rag.store.segment_files import (
     SEGMENT_FILES,
     VECTORS_NAME,
     copy_segment,
-    document_from_row,
     link_segment,
 )
 from rag.store.versions import current_version, previous_version
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "segments.json"
-DELTAS = "segments"
 # Below this many passages a write copies the whole index (about 0.3 s at 5,000 passages, 1 s at
 # 10,000); above, it adds a delta segment (0.1 s at 100,000, 0.6 s at a million: docs/scaling.md).
 SEGMENTS_FROM = 5_000
@@ -67,47 +62,7 @@ __all__ = [
     "KEYWORDS_NAME",
     "VECTORS_NAME",
     "IndexStore",
-    "index_exists",
-    "recorded_sources",
-    "stored_documents",
 ]
-
-
-def stored_documents(directory: Path) -> list[Document]:
-    """The documents of the index in ``directory`` (its folder or one version), read without
-    opening it fully: it may be of an older format, or its vectors damaged. An unreadable
-    database gives an empty list."""
-    version = current_version(directory) or directory
-    base = "doc_id, title, date, source, body, sha256, rubric"
-    manifest = _read_manifest(version, strict=False)
-    found: dict[str, Document] = {}
-    for name in ["", *manifest["deltas"]]:
-        hidden = set(manifest["hidden"].get(name, ()))
-        try:
-            db = sqlite3.connect(f"file:{quote(str(_segment_dir(version, name) / DB_NAME))}?mode=ro", uri=True)
-            try:
-                try:
-                    rows = db.execute(f"SELECT {base}, author, site, pages, kind FROM documents").fetchall()
-                except sqlite3.OperationalError:  # an index of format 2: no formats or pages yet
-                    rows = [(*row, None, None, None, "text") for row in db.execute(f"SELECT {base} FROM documents")]
-            finally:
-                db.close()
-        except sqlite3.Error:
-            if not name:
-                return []
-            continue
-        found.update((row[0], document_from_row(row)) for row in rows if row[0] not in hidden)
-    return [found[doc_id] for doc_id in sorted(found)]
-
-
-def recorded_sources(directory: Path) -> list[Path]:
-    """The source files of the documents in an index (see :func:`stored_documents`)."""
-    return sorted({Path(document.source) for document in stored_documents(directory)})
-
-
-def index_exists(directory: Path) -> bool:
-    version = current_version(directory)
-    return version is not None and (version / DB_NAME).is_file()
 
 
 class IndexStore:
@@ -166,14 +121,14 @@ class IndexStore:
     def _open(
         cls, directory: Path, *, embed_model: str | None, writable: bool = False, immutable: bool = True, load=True
     ) -> IndexStore:
-        manifest = _read_manifest(directory)
+        manifest = read_manifest(directory)
         if writable and manifest["deltas"]:
             raise ValueError(f"{directory} has delta segments: it cannot be changed in place")
         segments: list[Segment] = []
         try:
             for name in ["", *manifest["deltas"]]:
                 segment = Segment.open(
-                    _segment_dir(directory, name),
+                    segment_dir(directory, name),
                     embed_model=embed_model,
                     writable=writable,
                     immutable=immutable,
@@ -194,14 +149,14 @@ class IndexStore:
         """A writer's store in the empty folder ``version`` that starts as the version in
         ``current``: a copy of its base when it is small, else its segments by hard links, with
         a new delta segment for what is added."""
-        manifest = _read_manifest(current)
-        if not manifest["deltas"] and not manifest["hidden"] and _passage_count(current) < SEGMENTS_FROM:
+        manifest = read_manifest(current)
+        if not manifest["deltas"] and not manifest["hidden"] and passage_count(current) < SEGMENTS_FROM:
             copy_segment(current, version)
             return cls._open(version, embed_model=embed_model, writable=True)
         link_segment(current, version)
         for name in manifest["deltas"]:
-            link_segment(_segment_dir(current, name), _segment_dir(version, name))
-        _write_manifest(version, manifest)
+            link_segment(segment_dir(current, name), segment_dir(version, name))
+        write_manifest(version, manifest)
         return cls._open(version, embed_model=embed_model, load=False)
 
     def close(self) -> None:
@@ -307,7 +262,7 @@ class IndexStore:
                     self._target.save()
             if merge is not None:
                 merge()
-            _write_manifest(
+            write_manifest(
                 self.directory,
                 {
                     "deltas": self._deltas,
@@ -321,7 +276,7 @@ class IndexStore:
 
     def _new_delta(self) -> Segment:
         name = f"d-{time.time_ns():x}"
-        self._target = Segment.create(_segment_dir(self.directory, name), self.info)
+        self._target = Segment.create(segment_dir(self.directory, name), self.info)
         self._segments.append(self._target)
         self._deltas.append(name)
         return self._target
@@ -352,10 +307,10 @@ class IndexStore:
     def _merge_deltas(self) -> None:
         """Replace the delta segments by one."""
         name = f"d-{time.time_ns():x}"
-        merged = _merge(self._segments[1:], _segment_dir(self.directory, name))
+        merged = _merge(self._segments[1:], segment_dir(self.directory, name))
         for old_name, segment in zip(self._deltas, self._segments[1:], strict=True):
             segment.close()
-            shutil.rmtree(_segment_dir(self.directory, old_name))
+            shutil.rmtree(segment_dir(self.directory, old_name))
         self._segments = [self._segments[0], merged]
         self._deltas, self._target = [name], merged
         log.info("delta segments merged into one of %d passages", merged.chunk_count)
@@ -461,46 +416,3 @@ def _merge(segments: Sequence[Segment], target: Path) -> Segment:
 
 def _scored(passage: Passage, score: float) -> Passage:
     return dataclasses.replace(passage, score=score)
-
-
-def _segment_dir(version: Path, name: str) -> Path:
-    return version / DELTAS / name if name else version
-
-
-def _passage_count(version: Path) -> int:
-    db = sqlite3.connect(f"file:{quote(str(version / DB_NAME))}?mode=ro&immutable=1", uri=True)
-    try:
-        return db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-    except sqlite3.DatabaseError as error:
-        raise IndexCorruptedError(version, f"base SQLite illisible : {error}") from None
-    finally:
-        db.close()
-
-
-def _read_manifest(version: Path, *, strict: bool = True) -> dict:
-    """The deltas and hidden documents of a version; none for a version that has no manifest."""
-    path = version / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        deltas, hidden = manifest["deltas"], manifest["hidden"]
-        if not all(isinstance(name, str) and name.startswith("d-") for name in deltas):
-            raise ValueError("delta names")
-        if not all(isinstance(ids, list) for ids in hidden.values()):
-            raise ValueError("hidden documents")
-    except FileNotFoundError:
-        return {"deltas": [], "hidden": {}}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        if not strict:
-            return {"deltas": [], "hidden": {}}
-        raise IndexCorruptedError(version, f"{MANIFEST} illisible : {error}") from None
-    return {"deltas": list(deltas), "hidden": dict(hidden)}
-
-
-def _write_manifest(version: Path, manifest: dict) -> None:
-    path = version / MANIFEST
-    if not manifest["deltas"] and not manifest["hidden"]:
-        path.unlink(missing_ok=True)
-        return
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(temporary, path)
