@@ -96,7 +96,7 @@ def test_a_writer_killed_mid_save_loses_nothing_published(milvus, fake_embedder,
     (folder / "lyon.txt").write_text("Tramway à Lyon\n\nLa ligne T10 relie Gerland à Vénissieux.", encoding="utf-8")
 
     # The passages and body are written, then the process dies before the document's row.
-    real_upsert = MilvusStore.__dict__["_call"]
+    real_upsert = MilvusStore._call  # defined on MilvusReading, its base
 
     def dying(self, method, *args, **kwargs):
         if getattr(method, "__name__", "") == "upsert" and args and args[0].endswith("_documents"):
