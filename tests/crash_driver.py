@@ -6,7 +6,10 @@ the Corpus tab's upload (:meth:`ui.corpus.CorpusActions.upload`: copy in, then i
 ``ready`` once its imports are done, so the killer's random delay falls in the command itself.
 With ``DEPECHE_MILVUS_URI`` set, the index is in that Milvus store; with
 ``DEPECHE_TEST_SEGMENTED=1``, the embedded store writes segments at any size (as past
-``SEGMENTS_FROM`` passages), merging deltas past two.
+``SEGMENTS_FROM`` passages), merging deltas past two. With ``DEPECHE_TEST_DIE_AFTER_FLUSH=1``
+the process dies (exit 137, no cleanup) at Milvus Lite's first flush of a passages collection,
+after its manifest is committed and before its write-ahead log is deleted: the one window a
+random kill rarely hits (rag/store/milvus_repair.py).
 """
 
 from __future__ import annotations
@@ -26,6 +29,17 @@ def main(argv: list[str]) -> int:
         from rag.store import embedded
 
         embedded.SEGMENTS_FROM, embedded.MERGE_SHARE, embedded.MAX_DELTAS = 0, 0, 2
+    if os.environ.get("DEPECHE_TEST_DIE_AFTER_FLUSH") == "1":
+        from milvus_lite.storage.wal import WAL
+
+        delete = WAL.close_and_delete
+
+        def dying(wal):
+            if wal.wal_dir.endswith(os.path.join("_chunks", "wal")):
+                os._exit(137)
+            delete(wal)
+
+        WAL.close_and_delete = dying
     settings = Settings(home=Path(home), lock_wait=60, milvus_uri=os.environ.get("DEPECHE_MILVUS_URI", ""))
     print("ready", flush=True)
     if command == "add":

@@ -41,11 +41,18 @@ def write_corpus(folder: Path, count: int) -> None:
         (folder / f"page-{n:03d}.txt").write_text(f"{page['title']}\n\n{text}", encoding="utf-8")
 
 
-def start(home: Path, *arguments: str, uri: str = "", segmented: bool = False) -> tuple[subprocess.Popen, float]:
+def start(
+    home: Path, *arguments: str, uri: str = "", segmented: bool = False, die_after_flush: bool = False
+) -> tuple[subprocess.Popen, float]:
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.crash_driver", str(home), *arguments],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DEPECHE_MILVUS_URI": uri, "DEPECHE_TEST_SEGMENTED": "1" if segmented else ""},
+        env={
+            **os.environ,
+            "DEPECHE_MILVUS_URI": uri,
+            "DEPECHE_TEST_SEGMENTED": "1" if segmented else "",
+            "DEPECHE_TEST_DIE_AFTER_FLUSH": "1" if die_after_flush else "",
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -134,7 +141,7 @@ def visible(settings: Settings) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("backend", ["milvus-lite", "milvus-server"])
-def test_kill_9_on_milvus_loses_no_published_document(backend, tmp_path, request, capsys):
+def test_kill_9_on_milvus_loses_no_published_document(backend, tmp_path, request, capsys, caplog):
     """On Milvus an add publishes document by document (rag/store/milvus.py): a kill leaves each
     document whole, old or new, never half; what was there stays; the next writer tidies up.
     With Milvus Lite on a file, the killed process is the one holding the database (its
@@ -165,7 +172,11 @@ def test_kill_9_on_milvus_loses_no_published_document(backend, tmp_path, request
         time.sleep(rng.uniform(0, durations[command] * 1.1))
         process.kill()
         process.communicate()
-        found = visible(settings)  # every document whole, or this raises
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="rag.store.milvus_repair"):
+            found = visible(settings)  # every document whole, or this raises
+        for record in caplog.records:  # what Milvus Lite left that Dépêche tidied (Lite file only)
+            outcomes["repaired: " + record.getMessage().split(" (")[0]] += 1
         assert {d: found[d] for d in before} == before, f"{command} killed: a published document was lost"
         assert set(found) <= set(after) and all(found[d] == after[d] for d in found)
         outcomes[f"{command} {'finished' if process.returncode == 0 else 'killed'}: {len(found)} documents"] += 1
@@ -181,3 +192,35 @@ def test_kill_9_on_milvus_loses_no_published_document(backend, tmp_path, request
         print(f"\n{backend}: {KILLS // 3} kill -9 survived; durations {rounded}")
         for outcome, count in sorted(outcomes.items()):
             print(f"  {count:4d}  {outcome}")
+
+
+def test_a_kill_between_milvus_lites_manifest_and_log_deletion_duplicates_nothing(tmp_path, request):
+    """Killed after a flush committed its manifest but before it deleted its write-ahead log,
+    Milvus Lite would replay the log onto the rows already flushed, and the next writer would
+    flush them a second time: every passage of that flush seen twice (rag/store/milvus_repair.py)."""
+    from rag.store.backend import open_index
+    from rag.store.milvus import disconnect
+    from tests.conftest import on_backend
+
+    home, corpus = tmp_path / "home", tmp_path / "corpus"
+    write_corpus(corpus, 6)
+    settings = on_backend("milvus-lite", Settings(home=home), request)
+    add_documents(settings, [SEEDS], FakeEmbedder(), progress=False, on_wait=None)
+    before = visible(settings)
+
+    lyon = tmp_path / "lyon"
+    lyon.mkdir()
+    (lyon / "lyon.txt").write_text("Tramway à Lyon\n\nLa ligne T10 relie Gerland à Vénissieux.", encoding="utf-8")
+    process, _ = start(home, "add", str(lyon), uri=settings.milvus_uri, die_after_flush=True)
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 137, errors
+    logs = sorted(p.name for p in Path(settings.milvus_uri).glob("collections/*_chunks/wal/*.arrow"))
+    assert logs, "the kill did not leave the flushed log behind"
+
+    run_to_end(home, "add", str(corpus), uri=settings.milvus_uri)  # the next writer opens, writes, flushes
+    found = visible(settings)  # each document's passages counted once, or this raises
+    assert set(found) == set(before) | {"lyon"} | {f"page-{n:03d}" for n in range(6)}
+    assert check_store(settings) == set(found)
+    store = open_index(settings)
+    assert store.counts()[1] == sum(d.chunks for d in store.documents())
+    disconnect(settings.milvus_uri)

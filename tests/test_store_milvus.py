@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -118,6 +119,74 @@ def test_a_writer_killed_mid_save_loses_nothing_published(milvus, fake_embedder,
     assert report.added == ["lyon"]
     assert check_store(milvus) == {"lyon", "2024-10-openai-paris", "2025-03-27-openai-munich"}
     assert open_index(milvus).counts() == (before[0] + 1, before[1] + 1)
+
+
+@pytest.mark.parametrize("kind", [".doc_id.inverted.sidx", ".vector.hnsw.idx", ".placeholder.flat.idx"])
+@pytest.mark.parametrize("cut", ["half", "empty"])
+def test_an_index_file_a_kill_cut_short_is_rebuilt_at_the_next_opening(
+    kind, cut, settings, fake_embedder, caplog, request
+):
+    """Milvus Lite writes its index files in place after committing the data: a kill in the
+    middle leaves one cut short, and it would refuse to load the collection (rag/store/milvus_repair.py)."""
+    lite = on_backend("milvus-lite", settings, request)
+    build_index(lite, [SEEDS], fake_embedder, progress=False)
+    store = open_index(lite)
+
+    def rankings(store):
+        return [
+            (
+                located(store, store.vector_search(fake_embedder.embed_query(q), 5)),
+                located(store, store.keyword_search(q, 5)),
+            )
+            for q in QUESTIONS
+        ]
+
+    expected = rankings(store)
+    documents = store.counts()
+    disconnect(lite.milvus_uri)
+
+    files = sorted(Path(lite.milvus_uri).glob(f"collections/*/partitions/*/indexes/*{kind}"))
+    assert files, kind
+    victim = files[0]
+    whole = victim.read_bytes()
+    victim.write_bytes(whole[: len(whole) // 2] if cut == "half" else b"")
+    try:
+        with caplog.at_level("WARNING", logger="rag.store.milvus_repair"):
+            store = open_index(lite)
+        assert store.counts() == documents
+        assert rankings(store) == expected
+        assert [r.message for r in caplog.records if "removed to be rebuilt" in r.message] == [
+            f"Milvus Lite index file unreadable (a write cut short), removed to be rebuilt: {victim}"
+        ]
+        assert victim.stat().st_size == len(whole)  # built again, whole
+    finally:
+        disconnect(lite.milvus_uri)
+    store = open_index(lite)  # and the opening after that has nothing to repair
+    assert store.counts() == documents
+    disconnect(lite.milvus_uri)
+
+
+def test_a_load_that_fails_for_another_reason_is_one_line_and_removes_nothing(
+    settings, fake_embedder, monkeypatch, request
+):
+    from pymilvus import MilvusClient
+    from pymilvus.exceptions import MilvusException
+
+    lite = on_backend("milvus-lite", settings, request)
+    build_index(lite, [SEEDS], fake_embedder, progress=False)
+    disconnect(lite.milvus_uri)
+    files = sorted(Path(lite.milvus_uri).glob("collections/*/partitions/*/indexes/*"))
+
+    def failing(self, name, *args, **kwargs):
+        raise MilvusException(message="out of memory")
+
+    monkeypatch.setattr(MilvusClient, "load_collection", failing)
+    try:
+        with pytest.raises(StoreUnavailableError, match="out of memory"):
+            open_index(lite)
+    finally:
+        disconnect(lite.milvus_uri)
+    assert sorted(Path(lite.milvus_uri).glob("collections/*/partitions/*/indexes/*")) == files
 
 
 def test_a_reader_follows_a_rebuild_and_keeps_the_generation_before(milvus, fake_embedder, tmp_path):

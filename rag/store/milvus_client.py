@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from rag.errors import StoreUnavailableError
+from rag.store.milvus_repair import remove_flushed_logs
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ _clients: dict[tuple[str, str], object] = {}
 _clients_lock = threading.Lock()
 loaded_collections: set[tuple[int, str]] = set()  # (client, collection) loaded in this process
 client_layouts: dict[int, tuple[int, int]] = {}  # client -> (shards, replicas) of the collections it creates and loads
+lite_folders: dict[int, Path] = {}  # client -> its Milvus Lite database folder (a file URI)
 
 
 REMOTE_SCHEMES = ("http://", "https://", "tcp://")
@@ -63,8 +65,10 @@ def connect(uri: str, token: str = "", *, shards: int = 1, replicas: int = 1) ->
             return _clients[key]
         if not is_remote(uri):
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-            if _held_elsewhere(Path(target)):
-                raise StoreUnavailableError(public_uri(uri), SETTING, _LOCKED)
+            with _lite_lock(Path(target)) as free:
+                if not free:
+                    raise StoreUnavailableError(public_uri(uri), SETTING, _LOCKED)
+                remove_flushed_logs(Path(target))  # what a killed process left that Milvus Lite would replay twice
         try:
             client = MilvusClient(uri=target, token=token, timeout=10)
             client.list_collections()
@@ -74,6 +78,8 @@ def connect(uri: str, token: str = "", *, shards: int = 1, replicas: int = 1) ->
             raise StoreUnavailableError(public_uri(uri), SETTING, reason(error)) from None
         _clients[key] = client
         client_layouts[id(client)] = (shards, replicas)
+        if not is_remote(uri):
+            lite_folders[id(client)] = Path(target)
         return client
 
 
@@ -84,6 +90,7 @@ def disconnect(uri: str, token: str = "") -> None:
         client = _clients.pop((target, token), None)
     if client is not None:
         loaded_collections.difference_update({key for key in loaded_collections if key[0] == id(client)})
+        lite_folders.pop(id(client), None)
         client.close()
     if not is_remote(uri):
         from milvus_lite.server_manager import server_manager_instance
@@ -98,18 +105,24 @@ _LOCKED = (
 )
 
 
-def _held_elsewhere(path: Path) -> bool:
-    """Whether another process holds Milvus Lite's lock on this database folder."""
+@contextmanager
+def _lite_lock(path: Path) -> Iterator[bool]:
+    """Milvus Lite's lock on this database folder, held for the block if no other process holds
+    it; yields whether it is held here (False: another process has the folder open)."""
     lock = path / "LOCK"
-    if not lock.is_file():
-        return False
+    if not lock.is_file():  # a new database: nobody has it open
+        yield True
+        return
     with open(lock, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return False
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -13,7 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 
 from rag.sources.documents import Document
-from rag.store.milvus_client import client_layouts, loaded_collections
+from rag.store.milvus_client import client_layouts, lite_folders, loaded_collections
+from rag.store.milvus_repair import remove_unreadable_index_files
 from rag.store.records import IndexInfo
 
 log = logging.getLogger(__name__)
@@ -86,10 +87,22 @@ def drop_collection(client, name: str) -> None:
 
 
 def load_collection(client, name: str) -> None:
-    """Milvus searches only loaded collections; a reopened one starts released."""
-    if (id(client), name) not in loaded_collections:
-        client.load_collection(name, replica_number=client_layouts.get(id(client), (1, 1))[1])
-        loaded_collections.add((id(client), name))
+    """Milvus searches only loaded collections; a reopened one starts released. On Milvus Lite,
+    index files a killed process left cut short are removed and the load tried again: Milvus
+    Lite rebuilds them (:mod:`rag.store.milvus_repair`)."""
+    from pymilvus.exceptions import MilvusException
+
+    if (id(client), name) in loaded_collections:
+        return
+    replicas = client_layouts.get(id(client), (1, 1))[1]
+    try:
+        client.load_collection(name, replica_number=replicas)
+    except MilvusException:
+        folder = lite_folders.get(id(client))
+        if folder is None or not remove_unreadable_index_files(folder / "collections" / name):
+            raise
+        client.load_collection(name, replica_number=replicas)
+    loaded_collections.add((id(client), name))
 
 
 def published_generation(client) -> tuple[int, IndexInfo] | None:
