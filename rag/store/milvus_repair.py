@@ -68,11 +68,11 @@ def unreadable_index_files(collection: Path) -> list[Path]:
         if sidecar is None or not path.is_file():
             continue
         if sidecar.extension == SCALAR_INDEX_FILE_EXT:
-            readable = _reads_scalar(path)
+            readable = _reads(_load_scalar, path)
         elif sidecar.index_type in NUMPY_TYPES:
-            readable = _reads_numpy(path)
+            readable = _reads(_load_numpy, path)
         else:  # HNSW, IVF…; AUTOINDEX is FAISS's when FAISS is there, else NumPy's
-            readable = _reads_faiss(path) or (sidecar.index_type == "autoindex" and _reads_numpy(path))
+            readable = _reads(_load_faiss, path) or (sidecar.index_type == "autoindex" and _reads(_load_numpy, path))
         if not readable:
             found.append(path)
     return found
@@ -87,36 +87,31 @@ def remove_unreadable_index_files(collection: Path) -> list[Path]:
     return removed
 
 
-# Each reader raises its own errors on a cut file (pyarrow's ArrowInvalid, faiss's RuntimeError,
-# numpy's ValueError or EOFError, OSError): any of them means "does not read whole".
+def _reads(load, path: Path) -> bool:
+    """Whether ``load(path)`` reads the file whole. Each reader raises its own errors on a cut
+    file (pyarrow's ArrowInvalid, faiss's RuntimeError, numpy's ValueError or EOFError, OSError):
+    any of them means it does not."""
+    try:
+        load(path)
+    except Exception:
+        return False
+    return True
 
 
-def _reads_scalar(path: Path) -> bool:
+def _load_scalar(path: Path) -> None:
     from milvus_lite.index.scalar.inverted import ScalarInvertedIndex
 
-    try:
-        ScalarInvertedIndex.load(str(path))
-    except Exception:
-        return False
-    return True
+    ScalarInvertedIndex.load(str(path))
 
 
-def _reads_faiss(path: Path) -> bool:
+def _load_faiss(path: Path) -> None:
     import faiss
 
-    try:
-        faiss.read_index(str(path))
-    except Exception:
-        return False
-    return True
+    faiss.read_index(str(path))
 
 
-def _reads_numpy(path: Path) -> bool:
+def _load_numpy(path: Path) -> None:
     import numpy as np
 
-    try:
-        with open(path, "rb") as handle:
-            np.load(handle, allow_pickle=False)
-    except Exception:
-        return False
-    return True
+    with open(path, "rb") as handle:
+        np.load(handle, allow_pickle=False)
